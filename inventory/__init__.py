@@ -1,0 +1,1 @@
+"""Tenant app: items, locations, stock levels, the movement ledger and restocks."""

@@ -1,0 +1,126 @@
+"""Per-tenant inventory data. Models hold data and invariants; rules live in services."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from inventory.validators import SKU_MAX_LENGTH, validate_sku
+
+
+class Location(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Item(models.Model):
+    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True, validators=[validate_sku])
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=20, default="each")
+    reorder_point = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} - {self.name}"
+
+
+class StockLevel(models.Model):
+    """On-hand of one item at one location; changed only by services.movement_record."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["item__sku", "location__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "location"], name="uniq_stock_item_location"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.sku}@{self.location.code}: {self.on_hand}"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ISSUE = "issue", "Issue"
+    TRANSFER = "transfer", "Transfer"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    COUNT = "count", "Count"
+
+
+class Movement(models.Model):
+    """An append-only ledger entry (a database trigger refuses UPDATE and DELETE).
+
+    `quantity` is always positive: it leaves `from_location` and arrives at `to_location`, so
+    on-hand at a location is the sum of what arrived there minus the sum of what left.
+    """
+
+    kind = models.CharField(max_length=12, choices=MovementKind.choices)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
+    quantity = models.PositiveIntegerField()
+    from_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    actor = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="movement_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(from_location__isnull=False) | Q(to_location__isnull=False),
+                name="movement_has_a_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity} {self.item.sku}"
+
+
+class RestockStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Restock(models.Model):
+    """Expected inbound stock. Receiving it records a receipt movement."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="restocks")
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField()
+    expected_date = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=RestockStatus.choices, default=RestockStatus.OPEN
+    )
+    receipt = models.OneToOneField(
+        Movement, null=True, blank=True, on_delete=models.PROTECT, related_name="restock"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["expected_date", "id"]
+        indexes = [models.Index(fields=["item", "status", "expected_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="restock_quantity_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.item.sku} on {self.expected_date} ({self.status})"

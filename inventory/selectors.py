@@ -1,0 +1,95 @@
+"""Everything that reads inventory data for an interface.
+
+`stock_snapshot` is the one answer to "what is in stock for this SKU": the admin, the REST API,
+the MCP tool and the `check_stock` command all call it, so they cannot disagree.
+"""
+
+from typing import TypedDict
+
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from inventory.models import Item, Movement, Restock, RestockStatus, StockLevel
+from inventory.validators import validate_sku
+
+
+class StockSnapshot(TypedDict):
+    sku: str
+    found: bool
+    quantity: int | None
+    restock_date: str | None
+
+
+class LocationQuantity(TypedDict):
+    location: str
+    quantity: int
+
+
+def _on_hand_subquery() -> Coalesce:
+    total = (
+        StockLevel.objects.filter(item=OuterRef("pk"))
+        .values("item")
+        .annotate(total=Sum("on_hand"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def _next_restock_subquery() -> Subquery:
+    upcoming = Restock.objects.filter(
+        item=OuterRef("pk"), status=RestockStatus.OPEN, expected_date__gte=timezone.localdate()
+    ).order_by("expected_date")
+    return Subquery(upcoming.values("expected_date")[:1])
+
+
+def item_list_with_stock() -> QuerySet[Item]:
+    """Items annotated with `on_hand` (total across locations) and `next_restock`."""
+    return Item.objects.annotate(on_hand=_on_hand_subquery(), next_restock=_next_restock_subquery())
+
+
+def low_stock_items() -> QuerySet[Item]:
+    """Active items whose total on-hand is at or below their reorder point."""
+    return item_list_with_stock().filter(active=True, on_hand__lte=F("reorder_point"))
+
+
+def stock_snapshot(*, sku: str) -> StockSnapshot:
+    """Total on-hand and the earliest open restock (today or later) for one SKU.
+
+    One query. `found` is False only when no item has this SKU; then `quantity` is None.
+    Raises ValidationError for an invalid SKU before touching the database.
+    """
+    validate_sku(sku)
+    row = item_list_with_stock().filter(sku=sku).values("on_hand", "next_restock").first()
+    if row is None:
+        return {"sku": sku, "found": False, "quantity": None, "restock_date": None}
+    restock = row["next_restock"]
+    return {
+        "sku": sku,
+        "found": True,
+        "quantity": int(row["on_hand"]),
+        "restock_date": restock.isoformat() if restock else None,
+    }
+
+
+def stock_by_location(*, sku: str) -> list[LocationQuantity]:
+    """On-hand of one SKU per location, in location order (empty when not found)."""
+    validate_sku(sku)
+    rows = StockLevel.objects.filter(item__sku=sku).order_by("location__code")
+    return [
+        {"location": code, "quantity": qty} for code, qty in rows.values_list("location__code", "on_hand")
+    ]
+
+
+def ledger_balance(*, item: Item) -> dict[int, int]:
+    """On-hand per location id recomputed from the ledger alone (arrivals minus departures)."""
+    balance: dict[int, int] = {}
+    for loc, qty in Movement.objects.filter(item=item, to_location__isnull=False).values_list(
+        "to_location_id"
+    ).annotate(q=Sum("quantity")):
+        balance[loc] = balance.get(loc, 0) + qty
+    for loc, qty in Movement.objects.filter(item=item, from_location__isnull=False).values_list(
+        "from_location_id"
+    ).annotate(q=Sum("quantity")):
+        balance[loc] = balance.get(loc, 0) - qty
+    return balance

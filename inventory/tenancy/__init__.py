@@ -1,0 +1,1 @@
+"""Shared (public-schema) app: tenants, their domains and API tokens."""

@@ -1,0 +1,92 @@
+"""Session fixtures: a fresh PostgreSQL database, two tenants, and a live ASGI server.
+
+Tests write real, committed data (no per-test transaction rollback) because most of them drive
+the service through other processes (uvicorn, manage.py, Celery) that must see that data.
+Isolation between tests comes from unique SKUs and tenants, not from rollbacks.
+"""
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django_tenants.utils import schema_context
+
+from tests.support import LiveServer, live_server
+
+
+def _admin_conninfo() -> dict[str, object]:
+    db = settings.DATABASES["default"]
+    info: dict[str, object] = {"dbname": "postgres", "user": db.get("USER") or "postgres", "autocommit": True}
+    if db.get("HOST"):
+        info["host"] = db["HOST"]
+    if db.get("PORT"):
+        info["port"] = db["PORT"]
+    if db.get("PASSWORD"):
+        info["password"] = db["PASSWORD"]
+    return info
+
+
+def _recreate_database(name: str) -> None:
+    with psycopg.connect(**_admin_conninfo()) as conn:  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    name = settings.DATABASES["default"]["NAME"]
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        _recreate_database(name)
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        from inventory.tenancy.services import tenant_template_ensure
+
+        tenant_template_ensure()
+    yield
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        connections.close_all()
+        with psycopg.connect(**_admin_conninfo()) as conn:  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_for_the_whole_session(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        yield
+
+
+def provision(schema: str, domain: str | None = None):  # noqa: ANN201
+    from inventory.tenancy.services import tenant_provision
+
+    return tenant_provision(schema_name=schema, domain=domain or f"{schema}.localhost", name=schema.title()).tenant
+
+
+@pytest.fixture(scope="session")
+def tenant_a():  # noqa: ANN201
+    return provision("alpha")
+
+
+@pytest.fixture(scope="session")
+def tenant_b():  # noqa: ANN201
+    return provision("beta")
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a) -> Iterator[object]:  # noqa: ANN001
+    with schema_context(tenant_a.schema_name):
+        yield tenant_a
+
+
+@pytest.fixture
+def unique_sku() -> str:
+    return f"SKU-{uuid.uuid4().hex[:10].upper()}"
+
+
+@pytest.fixture(scope="session")
+def server(tenant_a, tenant_b) -> Iterator[LiveServer]:  # noqa: ANN001
+    """One uvicorn serving the whole ASGI app (admin, REST, MCP) for the session."""
+    with live_server() as srv:
+        yield srv
