@@ -77,19 +77,24 @@ def stock_by_location(*, sku: str) -> list[LocationQuantity]:
     validate_sku(sku)
     rows = StockLevel.objects.filter(item__sku=sku).order_by("location__code")
     return [
-        {"location": code, "quantity": qty} for code, qty in rows.values_list("location__code", "on_hand")
+        {"location": code, "quantity": qty}
+        for code, qty in rows.values_list("location__code", "on_hand")
     ]
 
 
 def ledger_balance(*, item: Item) -> dict[int, int]:
     """On-hand per location id recomputed from the ledger alone (arrivals minus departures)."""
     balance: dict[int, int] = {}
-    for loc, qty in Movement.objects.filter(item=item, to_location__isnull=False).values_list(
-        "to_location_id"
-    ).annotate(q=Sum("quantity")):
+    for loc, qty in (
+        Movement.objects.filter(item=item, to_location__isnull=False)
+        .values_list("to_location_id")
+        .annotate(q=Sum("quantity"))
+    ):
         balance[loc] = balance.get(loc, 0) + qty
-    for loc, qty in Movement.objects.filter(item=item, from_location__isnull=False).values_list(
-        "from_location_id"
-    ).annotate(q=Sum("quantity")):
+    for loc, qty in (
+        Movement.objects.filter(item=item, from_location__isnull=False)
+        .values_list("from_location_id")
+        .annotate(q=Sum("quantity"))
+    ):
         balance[loc] = balance.get(loc, 0) - qty
     return balance

@@ -42,9 +42,13 @@ class MovementResult:
     replayed: bool
 
 
-def item_create(*, sku: str, name: str, unit: str = "each", reorder_point: int = 0, active: bool = True) -> Item:
+def item_create(
+    *, sku: str, name: str, unit: str = "each", reorder_point: int = 0, active: bool = True
+) -> Item:
     """Create an item; the SKU must follow the SKU rule and be new in this tenant."""
-    item = Item(sku=validate_sku(sku), name=name, unit=unit, reorder_point=reorder_point, active=active)
+    item = Item(
+        sku=validate_sku(sku), name=name, unit=unit, reorder_point=reorder_point, active=active
+    )
     item.full_clean()
     item.save()
     return item
@@ -89,18 +93,28 @@ def _plan(kind: str, quantity: int, from_loc: Location | None, to_loc: Location 
         raise InventoryError("source and destination must differ")
 
 
-def _same_request(m: Movement, kind: str, item: Item, quantity: int, f: Location | None, t: Location | None) -> bool:
+def _same_request(
+    m: Movement, kind: str, item: Item, quantity: int, f: Location | None, t: Location | None
+) -> bool:
     return (m.kind, m.item_id, m.quantity, m.from_location_id, m.to_location_id) == (
-        kind, item.pk, quantity, f.pk if f else None, t.pk if t else None
+        kind,
+        item.pk,
+        quantity,
+        f.pk if f else None,
+        t.pk if t else None,
     )
 
 
-def _replay(key: str, kind: str, item: Item, quantity: int, f: Location | None, t: Location | None) -> MovementResult | None:
+def _replay(
+    key: str, kind: str, item: Item, quantity: int, f: Location | None, t: Location | None
+) -> MovementResult | None:
     existing = Movement.objects.filter(idempotency_key=key).first()
     if existing is None:
         return None
     if not _same_request(existing, kind, item, quantity, f, t):
-        raise IdempotencyConflict(f"idempotency key {key!r} was already used for a different movement")
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different movement"
+        )
     return MovementResult(movement=existing, replayed=True)
 
 
@@ -109,7 +123,11 @@ def _lock_levels(item: Item, locations: list[Location]) -> dict[int, StockLevel]
         [StockLevel(item=item, location=loc) for loc in locations], ignore_conflicts=True
     )
     # Lock in a fixed order (location id) so two transfers in opposite directions cannot deadlock.
-    rows = StockLevel.objects.select_for_update().filter(item=item, location__in=locations).order_by("location_id")
+    rows = (
+        StockLevel.objects.select_for_update()
+        .filter(item=item, location__in=locations)
+        .order_by("location_id")
+    )
     return {row.location_id: row for row in rows}
 
 
@@ -130,20 +148,34 @@ def movement_record(
     A repeated idempotency key returns the original movement and records nothing new.
     """
     _plan(kind, quantity, from_location, to_location)
-    if idempotency_key and (hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location)):
+    if idempotency_key and (
+        hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location)
+    ):
         return hit
     try:
         with transaction.atomic():
-            return _apply(kind, item, quantity, actor, from_location, to_location, reason, idempotency_key)
+            return _apply(
+                kind, item, quantity, actor, from_location, to_location, reason, idempotency_key
+            )
     except IntegrityError:
         # A concurrent writer recorded the same idempotency key first: answer with its movement.
-        if idempotency_key and (hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location)):
+        if idempotency_key and (
+            hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location)
+        ):
             return hit
         raise
 
 
-def _apply(kind: str, item: Item, quantity: int, actor: str, f: Location | None, t: Location | None,
-           reason: str, key: str | None) -> MovementResult:
+def _apply(
+    kind: str,
+    item: Item,
+    quantity: int,
+    actor: str,
+    f: Location | None,
+    t: Location | None,
+    reason: str,
+    key: str | None,
+) -> MovementResult:
     levels = _lock_levels(item, [loc for loc in (f, t) if loc is not None])
     if f is not None:
         available = levels[f.pk].on_hand
@@ -155,26 +187,48 @@ def _apply(kind: str, item: Item, quantity: int, actor: str, f: Location | None,
     if t is not None:
         StockLevel.objects.filter(pk=levels[t.pk].pk).update(on_hand=F("on_hand") + quantity)
     movement = Movement.objects.create(
-        kind=kind, item=item, quantity=quantity, from_location=f, to_location=t,
-        reason=reason, idempotency_key=key or None, actor=actor,
+        kind=kind,
+        item=item,
+        quantity=quantity,
+        from_location=f,
+        to_location=t,
+        reason=reason,
+        idempotency_key=key or None,
+        actor=actor,
     )
     return MovementResult(movement=movement, replayed=False)
 
 
-def stock_adjust(*, item: Item, location: Location, delta: int, reason: str, actor: str,
-                 idempotency_key: str | None = None) -> MovementResult:
+def stock_adjust(
+    *,
+    item: Item,
+    location: Location,
+    delta: int,
+    reason: str,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> MovementResult:
     """Record an adjustment of `delta` (positive adds, negative removes) with a reason."""
     if not reason.strip():
         raise InventoryError("an adjustment needs a reason")
     if delta == 0:
         raise InventoryError("an adjustment must change the quantity")
     side = {"to_location": location} if delta > 0 else {"from_location": location}
-    return movement_record(kind=MovementKind.ADJUSTMENT, item=item, quantity=abs(delta), actor=actor,
-                           reason=reason, idempotency_key=idempotency_key, **side)
+    return movement_record(
+        kind=MovementKind.ADJUSTMENT,
+        item=item,
+        quantity=abs(delta),
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        **side,
+    )
 
 
 @transaction.atomic
-def stock_count(*, item: Item, location: Location, counted: int, actor: str, reason: str = "stocktake") -> Movement | None:
+def stock_count(
+    *, item: Item, location: Location, counted: int, actor: str, reason: str = "stocktake"
+) -> Movement | None:
     """Record a count: a movement for the difference to `counted`, or nothing if there is none."""
     if counted < 0:
         raise InventoryError("a counted quantity cannot be negative")
@@ -183,11 +237,14 @@ def stock_count(*, item: Item, location: Location, counted: int, actor: str, rea
     if delta == 0:
         return None
     side = {"to_location": location} if delta > 0 else {"from_location": location}
-    return movement_record(kind=MovementKind.COUNT, item=item, quantity=abs(delta), actor=actor,
-                           reason=reason, **side).movement
+    return movement_record(
+        kind=MovementKind.COUNT, item=item, quantity=abs(delta), actor=actor, reason=reason, **side
+    ).movement
 
 
-def restock_create(*, item: Item, quantity: int, expected_date: date, location: Location | None = None) -> Restock:
+def restock_create(
+    *, item: Item, quantity: int, expected_date: date, location: Location | None = None
+) -> Restock:
     restock = Restock(item=item, quantity=quantity, expected_date=expected_date, location=location)
     restock.full_clean()
     restock.save()
@@ -195,7 +252,9 @@ def restock_create(*, item: Item, quantity: int, expected_date: date, location: 
 
 
 @transaction.atomic
-def restock_receive(*, restock: Restock, actor: str, location: Location | None = None) -> MovementResult:
+def restock_receive(
+    *, restock: Restock, actor: str, location: Location | None = None
+) -> MovementResult:
     """Mark an open restock received by recording a receipt; receiving again replays it."""
     restock = Restock.objects.select_for_update().get(pk=restock.pk)
     if restock.status == RestockStatus.RECEIVED and restock.receipt is not None:
@@ -205,9 +264,15 @@ def restock_receive(*, restock: Restock, actor: str, location: Location | None =
     target = location or restock.location
     if target is None:
         raise InventoryError("this restock has no location: say where it was received")
-    result = movement_record(kind=MovementKind.RECEIPT, item=restock.item, quantity=restock.quantity,
-                             to_location=target, actor=actor, reason=f"restock #{restock.pk}",
-                             idempotency_key=f"restock-{restock.pk}")
+    result = movement_record(
+        kind=MovementKind.RECEIPT,
+        item=restock.item,
+        quantity=restock.quantity,
+        to_location=target,
+        actor=actor,
+        reason=f"restock #{restock.pk}",
+        idempotency_key=f"restock-{restock.pk}",
+    )
     restock.status, restock.receipt = RestockStatus.RECEIVED, result.movement
     restock.save(update_fields=["status", "receipt"])
     return result

@@ -20,7 +20,11 @@ from tests.support import LiveServer, live_server
 
 def _admin_conninfo() -> dict[str, object]:
     db = settings.DATABASES["default"]
-    info: dict[str, object] = {"dbname": "postgres", "user": db.get("USER") or "postgres", "autocommit": True}
+    info: dict[str, object] = {
+        "dbname": "postgres",
+        "user": db.get("USER") or "postgres",
+        "autocommit": True,
+    }
     if db.get("HOST"):
         info["host"] = db["HOST"]
     if db.get("PORT"):
@@ -42,9 +46,6 @@ def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         _recreate_database(name)
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        from inventory.tenancy.services import tenant_template_ensure
-
-        tenant_template_ensure()
     yield
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         connections.close_all()
@@ -53,7 +54,9 @@ def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _database_for_the_whole_session(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+def _database_for_the_whole_session(
+    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[None]:
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         yield
 
@@ -61,7 +64,9 @@ def _database_for_the_whole_session(django_db_setup: None, django_db_blocker: py
 def provision(schema: str, domain: str | None = None):  # noqa: ANN201
     from inventory.tenancy.services import tenant_provision
 
-    return tenant_provision(schema_name=schema, domain=domain or f"{schema}.localhost", name=schema.title()).tenant
+    return tenant_provision(
+        schema_name=schema, domain=domain or f"{schema}.localhost", name=schema.title()
+    ).tenant
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,10 @@
 """Test settings: the real PostgreSQL named by DATABASE_URL, fast password hashing."""
 
 from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-from config.settings.base import DATABASES, env
 
 # Tests create, use and drop their own database, named here so that the live servers and
 # commands they start in subprocesses (which inherit the environment) find the same one.

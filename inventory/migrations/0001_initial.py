@@ -2,112 +2,256 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import inventory.validators
 from django.db import migrations, models
+
+import inventory.validators
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64, unique=True, validators=[inventory.validators.validate_sku])),
-                ('name', models.CharField(max_length=200)),
-                ('unit', models.CharField(default='each', max_length=20)),
-                ('reorder_point', models.PositiveIntegerField(default=0)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sku",
+                    models.CharField(
+                        max_length=64, unique=True, validators=[inventory.validators.validate_sku]
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("unit", models.CharField(default="each", max_length=20)),
+                ("reorder_point", models.PositiveIntegerField(default=0)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
             ],
             options={
-                'ordering': ['sku'],
+                "ordering": ["sku"],
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=200)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Movement',
+            name="Movement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('receipt', 'Receipt'), ('issue', 'Issue'), ('transfer', 'Transfer'), ('adjustment', 'Adjustment'), ('count', 'Count')], max_length=12)),
-                ('quantity', models.PositiveIntegerField()),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('idempotency_key', models.CharField(blank=True, max_length=128, null=True, unique=True)),
-                ('actor', models.CharField(max_length=128)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('from_location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.location')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='inventory.item')),
-                ('to_location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "Receipt"),
+                            ("issue", "Issue"),
+                            ("transfer", "Transfer"),
+                            ("adjustment", "Adjustment"),
+                            ("count", "Count"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, max_length=128, null=True, unique=True),
+                ),
+                ("actor", models.CharField(max_length=128)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "from_location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="movements",
+                        to="inventory.item",
+                    ),
+                ),
+                (
+                    "to_location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Restock',
+            name="Restock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField()),
-                ('expected_date', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('received', 'Received'), ('cancelled', 'Cancelled')], default='open', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='restocks', to='inventory.item')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='inventory.location')),
-                ('receipt', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='restock', to='inventory.movement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("expected_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("received", "Received"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="restocks",
+                        to="inventory.item",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "receipt",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="restock",
+                        to="inventory.movement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['expected_date', 'id'],
+                "ordering": ["expected_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='StockLevel',
+            name="StockLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_hand', models.IntegerField(default=0)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_levels', to='inventory.item')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_levels', to='inventory.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("on_hand", models.IntegerField(default=0)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stock_levels",
+                        to="inventory.item",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stock_levels",
+                        to="inventory.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['item__sku', 'location__code'],
+                "ordering": ["item__sku", "location__code"],
             },
         ),
         migrations.AddConstraint(
-            model_name='movement',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='movement_quantity_positive'),
+            model_name="movement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="movement_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='movement',
-            constraint=models.CheckConstraint(condition=models.Q(('from_location__isnull', False), ('to_location__isnull', False), _connector='OR'), name='movement_has_a_location'),
+            model_name="movement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("from_location__isnull", False),
+                    ("to_location__isnull", False),
+                    _connector="OR",
+                ),
+                name="movement_has_a_location",
+            ),
         ),
         migrations.AddIndex(
-            model_name='restock',
-            index=models.Index(fields=['item', 'status', 'expected_date'], name='inventory_r_item_id_86666f_idx'),
+            model_name="restock",
+            index=models.Index(
+                fields=["item", "status", "expected_date"], name="inventory_r_item_id_86666f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='restock',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='restock_quantity_positive'),
+            model_name="restock",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="restock_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.UniqueConstraint(fields=('item', 'location'), name='uniq_stock_item_location'),
+            model_name="stocklevel",
+            constraint=models.UniqueConstraint(
+                fields=("item", "location"), name="uniq_stock_item_location"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('on_hand__gte', 0)), name='stock_on_hand_non_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("on_hand__gte", 0)), name="stock_on_hand_non_negative"
+            ),
         ),
     ]

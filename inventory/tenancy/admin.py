@@ -40,9 +40,27 @@ class DomainAdmin(PublicOnlyAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(PublicOnlyAdmin):
-    list_display = ("name", "tenant", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_display = (
+        "name",
+        "tenant",
+        "prefix",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("tenant", "revoked_at")
-    fields = ("tenant", "name", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at")
+    fields = (
+        "tenant",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     readonly_fields = fields
     actions = ["revoke"]
 

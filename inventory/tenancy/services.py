@@ -2,14 +2,13 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-from django_tenants.utils import get_tenant_base_schema, schema_context, schema_exists
 
 from inventory.tenancy.models import ApiToken, Domain, Scope, Tenant
 from inventory.tenancy.validators import validate_schema_name
@@ -29,33 +28,16 @@ class ProvisionResult:
     domain_added: bool
 
 
-def _template_needs_migrations(schema: str) -> bool:
-    with schema_context(schema):
-        executor = MigrationExecutor(connection)
-        targets = executor.loader.graph.leaf_nodes()
-        return bool(executor.migration_plan(targets))
-
-
-def tenant_template_ensure() -> str:
-    """Create and migrate the template schema that new tenants are cloned from.
-
-    Cloning one migrated schema is much faster than migrating each new schema from scratch.
-    """
-    template = get_tenant_base_schema()
-    if not schema_exists(template):
+@contextmanager
+def no_statement_timeout() -> Iterator[None]:
+    """Lift the request-sized statement timeout for schema work (creating, migrating)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{validate_template(template)}"')
-    if _template_needs_migrations(template):
-        call_command(
-            "migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=0
-        )
-    return template
-
-
-def validate_template(name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise ProvisioningError(f"invalid template schema name {name!r}")
-    return name
+            cursor.execute("RESET statement_timeout")
 
 
 def tenant_provision(*, schema_name: str, domain: str, name: str = "") -> ProvisionResult:
@@ -66,13 +48,15 @@ def tenant_provision(*, schema_name: str, domain: str, name: str = "") -> Provis
         raise ProvisioningError("a domain is required")
     owner = Domain.objects.filter(domain=domain).select_related("tenant").first()
     if owner and owner.tenant.schema_name != schema_name:
-        raise ProvisioningError(f"domain {domain!r} already belongs to tenant {owner.tenant.schema_name!r}")
+        raise ProvisioningError(
+            f"domain {domain!r} already belongs to tenant {owner.tenant.schema_name!r}"
+        )
     tenant = Tenant.objects.filter(schema_name=schema_name).first()
     created = tenant is None
     if tenant is None:
-        tenant_template_ensure()
         tenant = Tenant(schema_name=schema_name, name=name or schema_name)
-        tenant.save(verbosity=0)  # clones the template schema (django-tenants)
+        with no_statement_timeout():
+            tenant.save(verbosity=0)  # creates and migrates the schema (django-tenants)
     domain_added = owner is None
     if domain_added:
         with transaction.atomic():
@@ -97,7 +81,9 @@ def parse_duration(text: str) -> timedelta:
     units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
     number, unit = text[:-1], text[-1:].lower()
     if unit not in units or not number.isdigit() or int(number) <= 0:
-        raise ValueError(f"invalid duration {text!r}: use a positive number followed by d, h, m or s")
+        raise ValueError(
+            f"invalid duration {text!r}: use a positive number followed by d, h, m or s"
+        )
     return timedelta(**{units[unit]: int(number)})
 
 
@@ -107,7 +93,9 @@ def token_issue(
     """Create a token for tenant; the returned raw value is the only copy of the secret."""
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown or not scopes:
-        raise ValueError(f"unknown or missing scopes {unknown}; choose from {', '.join(Scope.values)}")
+        raise ValueError(
+            f"unknown or missing scopes {unknown}; choose from {', '.join(Scope.values)}"
+        )
     prefix = secrets.token_hex(TOKEN_PREFIX_BYTES)
     secret = secrets.token_urlsafe(TOKEN_SECRET_BYTES)
     token = ApiToken(

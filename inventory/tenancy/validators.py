@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 
 SCHEMA_RULE = (
     "a schema name is 1-63 characters of lower-case ASCII letters, digits and '_', "
-    "starts with a letter, and is not reserved (public, information_schema, pg_*, tenant_template)"
+    "starts with a letter, and is not reserved (public, information_schema, pg_*)"
 )
 _SCHEMA_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
-RESERVED_SCHEMAS = frozenset({"public", "information_schema", "tenant_template"})
+RESERVED_SCHEMAS = frozenset({"public", "information_schema"})
 
 
 def validate_schema_name(value: str) -> str:
@@ -20,5 +20,7 @@ def validate_schema_name(value: str) -> str:
         or value in RESERVED_SCHEMAS
         or value.startswith("pg_")
     ):
-        raise ValidationError(f"invalid schema name {value!r}: {SCHEMA_RULE}", code="invalid_schema")
+        raise ValidationError(
+            f"invalid schema name {value!r}: {SCHEMA_RULE}", code="invalid_schema"
+        )
     return value

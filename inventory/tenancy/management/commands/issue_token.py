@@ -24,7 +24,10 @@ class Command(BaseCommand):
         try:
             expires = parse_duration(str(opts["expires_in"])) if opts["expires_in"] else None
             issued = token_issue(
-                tenant=tenant, name=str(opts["name"]), scopes=list(opts["scope"]), expires_in=expires  # type: ignore[call-overload]
+                tenant=tenant,
+                name=str(opts["name"]),
+                scopes=list(opts["scope"]),
+                expires_in=expires,  # type: ignore[call-overload]
             )
         except ValueError as exc:
             raise CommandError(str(exc), returncode=2) from exc

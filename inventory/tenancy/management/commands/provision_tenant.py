@@ -30,6 +30,10 @@ class Command(BaseCommand):
         if result.created:
             self.stdout.write(f"created tenant {result.tenant.schema_name} in {elapsed:.2f}s")
         elif result.domain_added:
-            self.stdout.write(f"tenant {result.tenant.schema_name} exists; added domain {opts['domain']}")
+            self.stdout.write(
+                f"tenant {result.tenant.schema_name} exists; added domain {opts['domain']}"
+            )
         else:
-            self.stdout.write(f"tenant {result.tenant.schema_name} already provisioned; nothing changed")
+            self.stdout.write(
+                f"tenant {result.tenant.schema_name} already provisioned; nothing changed"
+            )

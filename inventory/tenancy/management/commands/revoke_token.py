@@ -18,4 +18,6 @@ class Command(BaseCommand):
             token = token_revoke(prefix=prefix)
         except ApiToken.DoesNotExist as exc:
             raise CommandError(f"no token with prefix {prefix!r}", returncode=2) from exc
-        self.stdout.write(f"revoked {token.name} (inv_{token.prefix}_…) at {token.revoked_at:%Y-%m-%dT%H:%M:%SZ}")
+        self.stdout.write(
+            f"revoked {token.name} (inv_{token.prefix}_…) at {token.revoked_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
