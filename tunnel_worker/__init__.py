@@ -1,1 +1,1 @@
-"""Tunnel worker."""
+"""Tunnel worker: keeps the outbound tunnel to the MCP endpoint alive, leased and observable."""

@@ -1,0 +1,43 @@
+"""Read-only public admin for the tunnel status and its event log."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from tunnel_worker.models import TunnelEvent, TunnelStatus
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TunnelStatus)
+class TunnelStatusAdmin(_ReadOnly):
+    list_display = (
+        "name",
+        "backend",
+        "state",
+        "since",
+        "connect_count",
+        "disconnect_count",
+        "backoff_seconds",
+        "holder_host",
+        "holder_pid",
+        "heartbeat_at",
+        "url",
+        "last_error",
+    )
+    list_filter = ("state", "backend")
+
+
+@admin.register(TunnelEvent)
+class TunnelEventAdmin(_ReadOnly):
+    list_display = ("at", "name", "kind", "attempt", "backoff_seconds", "holder_pid", "detail")
+    list_filter = ("name", "kind")
+    date_hierarchy = "at"

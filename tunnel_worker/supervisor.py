@@ -1,0 +1,207 @@
+"""The one supervisor loop every connector runs under: start, wait ready, monitor, back off."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from tunnel_worker.backoff import Backoff
+from tunnel_worker.conf import TunnelSettings
+from tunnel_worker.connectors import Connector, ConnectorError, connector_for
+from tunnel_worker.models import TunnelEvent, TunnelState
+from tunnel_worker.reporter import Reporter
+
+logger = logging.getLogger(__name__)
+
+STOPPING = "stopping"
+
+
+class Supervisor:
+    """Keeps one connector up until ``halt`` is set; all waits are bounded and interruptible."""
+
+    def __init__(
+        self,
+        conf: TunnelSettings,
+        *,
+        halt: asyncio.Event,
+        reporter: Reporter,
+        factory: Callable[[TunnelSettings], Connector] = connector_for,
+    ) -> None:
+        self.conf = conf
+        self.halt = halt
+        self.reporter = reporter
+        self.factory = factory
+        self.backoff = Backoff(
+            base=conf.BACKOFF_BASE, cap=conf.BACKOFF_CAP, floor=conf.AUTH_BACKOFF_MIN
+        )
+
+    async def run(self) -> None:
+        """Loop attempts until halted; each failure is recorded with the backoff it waits."""
+        while not self.halt.is_set():
+            reason, operator_needed, connected_for = await self._attempt()
+            if self.halt.is_set():
+                break
+            if connected_for >= self.conf.BACKOFF_RESET_AFTER:
+                self.backoff.reset()
+            await self._after_failure(reason, operator_needed=operator_needed)
+
+    async def _after_failure(self, reason: str, *, operator_needed: bool) -> None:
+        attempt = self.backoff.attempt
+        delay = self.backoff.next_delay(operator_needed=operator_needed)
+        if operator_needed:
+            logger.error(
+                "TUNNEL %s FAILED and needs an operator: %s (retrying in %.1fs)",
+                self.conf.NAME,
+                reason,
+                delay,
+            )
+        else:
+            logger.warning(
+                "tunnel %s down: %s (retry %d in %.1fs)", self.conf.NAME, reason, attempt, delay
+            )
+        state = TunnelState.FAILED if operator_needed else TunnelState.RECONNECTING
+        kind = TunnelEvent.Kind.FAILED if operator_needed else TunnelEvent.Kind.DISCONNECTED
+        await self.reporter.transition(state, kind, error=reason, backoff=delay, attempt=attempt)
+        await self._sleep(delay)
+
+    async def _attempt(self) -> tuple[str, bool, float]:
+        """One connector lifetime: (why it ended, needs an operator?, seconds connected)."""
+        connector: Connector | None = None
+        connected_at: float | None = None
+        try:
+            connector = self.factory(self.conf)
+            await self.reporter.event(TunnelEvent.Kind.ATTEMPT, attempt=self.backoff.attempt)
+            start = asyncio.wait_for(connector.start(), self.conf.READY_TIMEOUT)
+            if not await self._unless_halted(start):
+                return STOPPING, False, 0.0
+            connected_at = time.monotonic()
+            logger.info("tunnel %s connected: %s", self.conf.NAME, connector.url or "(url unknown)")
+            await self.reporter.transition(
+                TunnelState.CONNECTED,
+                TunnelEvent.Kind.CONNECTED,
+                url=connector.url or "",
+                backoff=0.0,
+            )
+            reason = await self._monitor(connector)
+            return reason, False, time.monotonic() - connected_at
+        except ConnectorError as exc:
+            return exc.reason, exc.operator_needed, _since(connected_at)
+        except TimeoutError:
+            last = f": {connector.last_check}" if connector and connector.last_check else ""
+            return f"not ready within {self.conf.READY_TIMEOUT:.0f}s{last}", False, 0.0
+        except Exception as exc:  # a bug in one attempt must not end supervision
+            logger.exception("tunnel %s: unexpected connector error", self.conf.NAME)
+            return f"unexpected error: {type(exc).__name__}: {exc}", False, _since(connected_at)
+        finally:
+            if connector is not None:
+                await self._stop(connector)
+
+    async def _stop(self, connector: Connector) -> None:
+        try:
+            await asyncio.wait_for(connector.stop(self.conf.STOP_GRACE), self.conf.STOP_GRACE + 10)
+        except Exception:  # a connector that cannot stop must not stop the supervisor
+            logger.exception("tunnel %s: error while stopping the connector", self.conf.NAME)
+
+    async def _monitor(self, connector: Connector) -> str:
+        """Watch process, readiness and the optional probe; return why the tunnel is broken."""
+        down = asyncio.ensure_future(connector.wait_down())
+        halted = asyncio.ensure_future(self.halt.wait())
+        unready_since: float | None = None
+        probe = _Probe(self.conf)
+        try:
+            while True:
+                await asyncio.wait({down, halted}, timeout=self.conf.CHECK_INTERVAL)
+                if self.halt.is_set():
+                    return STOPPING
+                if down.done():
+                    return down.result()
+                reason = await connector.check()
+                unready_since, broken = await self._readiness(reason, unready_since, connector)
+                if broken:
+                    return broken
+                if failure := await probe.due_and_failing():
+                    return failure
+        finally:
+            down.cancel()
+            halted.cancel()
+
+    async def _readiness(
+        self, reason: str | None, unready_since: float | None, connector: Connector
+    ) -> tuple[float | None, str | None]:
+        """Report readiness loss at once; restart only after UNREADY_GRACE (not too eager)."""
+        now = time.monotonic()
+        if reason is None:
+            if unready_since is not None:
+                await self.reporter.transition(
+                    TunnelState.CONNECTED, TunnelEvent.Kind.CONNECTED, url=connector.url or ""
+                )
+            return None, None
+        if unready_since is None:
+            logger.warning("tunnel %s not ready: %s", self.conf.NAME, reason)
+            await self.reporter.transition(
+                TunnelState.RECONNECTING, TunnelEvent.Kind.DISCONNECTED, error=reason
+            )
+            return now, None
+        if now - unready_since >= self.conf.UNREADY_GRACE:
+            return now, f"{reason} (for {now - unready_since:.0f}s)"
+        return unready_since, None
+
+    async def _unless_halted(self, work: Awaitable[None]) -> bool:
+        """Run work unless halt is set first; False (work cancelled) when halted."""
+        task = asyncio.ensure_future(work)
+        halted = asyncio.ensure_future(self.halt.wait())
+        try:
+            await asyncio.wait({task, halted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            halted.cancel()
+        if task.done():
+            task.result()  # re-raises ConnectorError / TimeoutError
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return False
+
+    async def _sleep(self, delay: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.halt.wait(), delay)
+
+
+class _Probe:
+    """End-to-end probe through the far side (TUNNEL_PROBE_URL): any HTTP answer below 500."""
+
+    def __init__(self, conf: TunnelSettings) -> None:
+        self.conf = conf
+        self.failures = 0
+        self.next_at = time.monotonic() + conf.PROBE_INTERVAL
+
+    async def due_and_failing(self) -> str | None:
+        if not self.conf.PROBE_URL or time.monotonic() < self.next_at:
+            return None
+        self.next_at = time.monotonic() + self.conf.PROBE_INTERVAL
+        error = await probe_once(self.conf.PROBE_URL, self.conf.PROBE_TIMEOUT)
+        self.failures = self.failures + 1 if error else 0
+        if error:
+            logger.warning("tunnel %s probe failed (%d): %s", self.conf.NAME, self.failures, error)
+        if self.failures >= self.conf.PROBE_FAILURES:
+            return f"end-to-end probe failed {self.failures} times: {error}"
+        return None
+
+
+async def probe_once(url: str, timeout: float) -> str | None:
+    """GET url with a hard timeout; None when something behind the tunnel answered (< 500)."""
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=timeout) as client:
+            response = await asyncio.wait_for(client.get(url), timeout + 1)
+    except (TimeoutError, httpx.HTTPError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None if response.status_code < 500 else f"HTTP {response.status_code}"
+
+
+def _since(started: float | None) -> float:
+    return time.monotonic() - started if started is not None else 0.0

@@ -1,0 +1,46 @@
+"""The beat watchdog's check: is the tunnel's lease heartbeat fresh, and if not, re-queue it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import redis
+
+from tunnel_worker.conf import tunnel_settings
+from tunnel_worker.lease import lease_info
+from tunnel_worker.services import tunnel_status_mark_lost
+
+logger = logging.getLogger(__name__)
+
+
+def tunnel_watchdog_check(*, enqueue: Callable[[str], None]) -> str:
+    """Re-queue the tunnel run when no live holder heartbeats its lease; returns what it saw."""
+    conf = tunnel_settings()
+    if conf.BACKEND == "off":
+        return "off"
+    if not conf.LEASE:
+        return "lease disabled: run_tunnel is supervised outside Celery"
+    info = lease_info(url=conf.REDIS_URL, name=conf.NAME)
+    fresh = info.heartbeat_age is not None and info.heartbeat_age <= conf.HEARTBEAT_STALE
+    if info.holder and fresh:
+        return f"healthy: held by {info.holder.get('host')}:{info.holder.get('pid')}"
+    if info.holder:
+        reason = f"holder {info.holder} heartbeat stale ({info.heartbeat_age or 0:.0f}s)"
+    else:
+        reason = "no live holder (lease expired or never taken)"
+    if tunnel_status_mark_lost(name=conf.NAME, reason=f"watchdog: {reason}; re-queued"):
+        logger.warning("tunnel %s: %s; re-queueing", conf.NAME, reason)
+    if _claim_requeue(conf.REDIS_URL, conf.NAME, conf.WATCHDOG_INTERVAL):
+        enqueue(conf.NAME)
+        return f"re-queued: {reason}"
+    return f"already re-queued recently: {reason}"
+
+
+def _claim_requeue(url: str, name: str, interval: float) -> bool:
+    """At most one pending re-queue per interval, so a missing worker doesn't pile up tasks."""
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(client.set(f"tunnel:{name}:requeued", 1, nx=True, px=int(interval * 2000)))
+    finally:
+        client.close()
