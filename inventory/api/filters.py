@@ -1,0 +1,123 @@
+"""List filters. A filter given in the query must be valid: bad or empty values are a 400."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.request import Request
+
+from inventory.api.errors import ApiError
+from inventory.api.fields import SKU_SCHEMA
+from inventory.models import Item, Location, Movement, MovementKind, Restock, RestockStatus
+from inventory.selectors import low_stock_items
+from inventory.validators import validate_sku
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, except that `?name=` (present but empty) is refused, not ignored."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            empty = [n for n in filterset_class.base_filters if request.query_params.get(n) == ""]
+            if empty:
+                fields = {name: ["may not be empty"] for name in empty}
+                raise ApiError(400, "invalid", f"{empty[0]}: may not be empty", fields)
+        return super().filter_queryset(request, queryset, view)
+
+
+class _BoolField(forms.Field):
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value not in ("true", "false"):
+            raise ValidationError("must be true or false", code="invalid")
+        return value == "true"
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BoolFilter(django_filters.Filter):
+    field_class = _BoolField
+
+
+@extend_schema_field(SKU_SCHEMA)
+class SkuFilter(django_filters.CharFilter):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(field_name="item__sku", strip=False, validators=[validate_sku], **kwargs)
+
+
+class ItemFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Part of the SKU or name (case-insensitive).",
+    )
+    active = BoolFilter(field_name="active")
+    low_stock = BoolFilter(
+        method="filter_low_stock",
+        help_text="Active items at or below their reorder point (or the rest).",
+    )
+
+    class Meta:
+        model = Item
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
+
+    def filter_low_stock(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        low = Q(pk__in=low_stock_items().values("pk"))
+        return queryset.filter(low if value else ~low)
+
+
+class LocationFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Part of the code or name (case-insensitive).",
+    )
+
+    class Meta:
+        model = Location
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class MovementFilter(django_filters.FilterSet):
+    sku = SkuFilter()
+    kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
+    location = django_filters.CharFilter(
+        method="filter_location",
+        max_length=32,
+        help_text="A location code, as source or destination.",
+    )
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Movement
+        fields: list[str] = []
+
+    def filter_location(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(from_location__code=value) | Q(to_location__code=value))
+
+
+class RestockFilter(django_filters.FilterSet):
+    sku = SkuFilter()
+    status = django_filters.ChoiceFilter(choices=RestockStatus.choices)
+
+    class Meta:
+        model = Restock
+        fields: list[str] = []

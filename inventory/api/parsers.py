@@ -1,0 +1,28 @@
+"""JSON bodies only, capped in size (413) and free of lone surrogates PostgreSQL cannot store."""
+
+import json
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+from inventory.api.conf import max_body_bytes
+from inventory.api.errors import ApiError
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+class CappedJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        cap = max_body_bytes()
+        raw = stream.read(cap + 1) if stream is not None else b""
+        if len(raw) > cap:
+            raise ApiError(413, "request_too_large", f"the request body is larger than {cap} bytes")
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # rejects lone surrogates
+        except (ValueError, UnicodeError) as exc:
+            raise ParseError(f"the request body is not valid UTF-8 JSON: {exc}") from None
+        return data

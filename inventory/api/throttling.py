@@ -1,0 +1,38 @@
+"""Per-token throttle on the shared limiter, so REST and MCP calls of a token count together."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from inventory.api.authentication import TokenPrincipal
+from inventory.api.conf import api_rate
+from inventory.tenancy.ratelimit import ratelimit_hit
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+
+def token_rate_key(prefix: str) -> str:
+    """The limiter key of one token (the MCP endpoint counts a token under the same key)."""
+    return f"token:{prefix}"
+
+
+class TokenRateThrottle(BaseThrottle):
+    """Allow API_RATE calls per token; DRF then answers 429 with Retry-After."""
+
+    def __init__(self) -> None:
+        self._retry_after: int | None = None
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        principal = request.user
+        if not isinstance(principal, TokenPrincipal):
+            return True  # unauthenticated requests never reach a view
+        decision = ratelimit_hit(key=token_rate_key(principal.token.prefix), rate=api_rate())
+        self._retry_after = decision.retry_after
+        return decision.allowed
+
+    def wait(self) -> float | None:
+        return self._retry_after

@@ -1,0 +1,334 @@
+"""REST endpoints: parse the request, call one service or selector, shape the response.
+
+Errors raised here or by the core are turned into the shared error shape by
+inventory.api.errors.api_exception_handler; no view builds an error body itself.
+"""
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.api import serializers as s
+from inventory.api.errors import ApiError, documented
+from inventory.api.fields import SKU_SCHEMA
+from inventory.api.filters import ItemFilter, LocationFilter, MovementFilter, RestockFilter
+from inventory.models import Item, Location, Movement, Restock
+from inventory.validators import validate_sku
+
+READ_ERRORS = (400, 401, 403, 404, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 429)
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,100}")
+IDEMPOTENCY_PREFIX = "api:"  # keeps API keys apart from the core's own (e.g. restock-<id>)
+
+SKU_PATH = OpenApiParameter("sku", SKU_SCHEMA, OpenApiParameter.PATH, required=True)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    pattern=r"^[\x21-\x7e]{1,100}$",
+    description="1-100 printable ASCII characters, unique per intended movement. A retry with "
+    "the same key and body returns the original response; with another body, 409.",
+)
+
+
+def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _valid_sku(sku: str, field: str = "sku") -> str:
+    try:
+        return validate_sku(sku)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({field: exc.messages}) from None
+
+
+def _item_row(sku: str) -> Item:
+    """The item with on-hand and next restock, or 404 (also for another tenant's SKU)."""
+    item = selectors.item_list_with_stock().filter(sku=_valid_sku(sku)).first()
+    if item is None:
+        raise ApiError(404, "not_found", f"no item with SKU {sku!r}")
+    return item
+
+
+def _item_ref(sku: str) -> Item:
+    item = Item.objects.filter(sku=sku).first()
+    if item is None:
+        raise ApiError(
+            400, "invalid", f"sku: no item with SKU {sku!r}", {"sku": [f"no item with SKU {sku!r}"]}
+        )
+    return item
+
+
+def _location_ref(code: str | None, field: str) -> Location | None:
+    if code is None:
+        return None
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise ApiError(
+            400,
+            "invalid",
+            f"{field}: no location with code {code!r}",
+            {field: [f"no location with code {code!r}"]},
+        )
+    return location
+
+
+def _actor(request: Request) -> str:
+    return request.user.actor  # type: ignore[union-attr]
+
+
+class _ListView(generics.ListAPIView):
+    pass  # a paginated, filtered list; subclasses add `post` where the resource can be created
+
+
+# --- Stock -----------------------------------------------------------------------------------
+
+
+class StockView(APIView):
+    @documented(
+        operation_id="stock_retrieve",
+        tags=["stock"],
+        parameters=[SKU_PATH],
+        responses={200: s.StockSerializer},
+        errors=READ_ERRORS,
+        summary="What is in stock for a SKU (found: false when unknown)",
+    )
+    def get(self, request: Request, sku: str) -> Response:
+        snapshot = selectors.stock_snapshot(sku=_valid_sku(sku))
+        locations = selectors.stock_by_location(sku=sku)
+        return Response(s.StockSerializer({**snapshot, "locations": locations}).data)
+
+
+# --- Items -----------------------------------------------------------------------------------
+
+
+class ItemListCreateView(_ListView):
+    serializer_class = s.ItemSerializer
+    filterset_class = ItemFilter
+
+    def get_queryset(self) -> QuerySet[Item]:
+        return selectors.item_list_with_stock()
+
+    @documented(
+        operation_id="items_list",
+        tags=["items"],
+        responses={200: s.ItemSerializer(many=True)},
+        errors=READ_ERRORS,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @documented(
+        operation_id="items_create",
+        tags=["items"],
+        request=s.ItemCreateSerializer,
+        responses={201: s.ItemSerializer},
+        errors=WRITE_ERRORS,
+    )
+    def post(self, request: Request) -> Response:
+        item = services.item_create(**_parse(s.ItemCreateSerializer, request))
+        return Response(s.ItemSerializer(_item_row(item.sku)).data, status=status.HTTP_201_CREATED)
+
+
+class ItemDetailView(APIView):
+    @documented(
+        operation_id="items_retrieve",
+        tags=["items"],
+        parameters=[SKU_PATH],
+        responses={200: s.ItemSerializer},
+        errors=READ_ERRORS,
+    )
+    def get(self, request: Request, sku: str) -> Response:
+        return Response(s.ItemSerializer(_item_row(sku)).data)
+
+    @documented(
+        operation_id="items_update",
+        tags=["items"],
+        parameters=[SKU_PATH],
+        request=s.ItemUpdateSerializer,
+        responses={200: s.ItemSerializer},
+        errors=WRITE_ERRORS,
+    )
+    def patch(self, request: Request, sku: str) -> Response:
+        item = _item_row(sku)
+        services.item_update(item=item, **_parse(s.ItemUpdateSerializer, request))
+        return Response(s.ItemSerializer(_item_row(sku)).data)
+
+
+# --- Locations -------------------------------------------------------------------------------
+
+
+class LocationListCreateView(_ListView):
+    serializer_class = s.LocationSerializer
+    filterset_class = LocationFilter
+    queryset = Location.objects.all()
+
+    @documented(
+        operation_id="locations_list",
+        tags=["locations"],
+        responses={200: s.LocationSerializer(many=True)},
+        errors=READ_ERRORS,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @documented(
+        operation_id="locations_create",
+        tags=["locations"],
+        request=s.LocationSerializer,
+        responses={201: s.LocationSerializer},
+        errors=WRITE_ERRORS,
+    )
+    def post(self, request: Request) -> Response:
+        location = services.location_create(**_parse(s.LocationSerializer, request))
+        return Response(s.LocationSerializer(location).data, status=status.HTTP_201_CREATED)
+
+
+# --- Movements -------------------------------------------------------------------------------
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise ApiError(
+            400,
+            "idempotency_key_required",
+            "an Idempotency-Key header is required to record a movement",
+            {"Idempotency-Key": ["this header is required"]},
+        )
+    if not IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise ApiError(
+            400,
+            "invalid",
+            "Idempotency-Key: must be 1-100 printable ASCII characters",
+            {"Idempotency-Key": ["must be 1-100 printable ASCII characters"]},
+        )
+    return IDEMPOTENCY_PREFIX + key
+
+
+class MovementListCreateView(_ListView):
+    serializer_class = s.MovementSerializer
+    filterset_class = MovementFilter
+    queryset = Movement.objects.select_related("item", "from_location", "to_location")
+
+    @documented(
+        operation_id="movements_list",
+        tags=["movements"],
+        responses={200: s.MovementSerializer(many=True)},
+        errors=READ_ERRORS,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @documented(
+        operation_id="movements_create",
+        tags=["movements"],
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.MovementCreateSerializer,
+        responses={
+            201: OpenApiResponse(
+                s.MovementSerializer, description="Recorded (or replayed: same key and body)."
+            ),
+        },
+        errors=WRITE_ERRORS,
+        summary="Record a movement; the ledger's actor is token:<prefix>:<name>",
+    )
+    def post(self, request: Request) -> Response:
+        key = _idempotency_key(request)
+        data = _parse(s.MovementCreateSerializer, request)
+        result = services.movement_record(
+            kind=data["kind"],
+            item=_item_ref(data["sku"]),
+            quantity=data["quantity"],
+            from_location=_location_ref(data.get("from_location"), "from_location"),
+            to_location=_location_ref(data.get("to_location"), "to_location"),
+            reason=data.get("reason", ""),
+            actor=_actor(request),
+            idempotency_key=key,
+        )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(
+            s.MovementSerializer(result.movement).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
+
+
+# --- Restocks --------------------------------------------------------------------------------
+
+
+def _restock(pk: int) -> Restock:
+    restock = Restock.objects.select_related("item", "location").filter(pk=pk).first()
+    if restock is None:
+        raise ApiError(404, "not_found", f"no restock with id {pk}")
+    return restock
+
+
+class RestockListCreateView(_ListView):
+    serializer_class = s.RestockSerializer
+    filterset_class = RestockFilter
+    queryset = Restock.objects.select_related("item", "location")
+
+    @documented(
+        operation_id="restocks_list",
+        tags=["restocks"],
+        responses={200: s.RestockSerializer(many=True)},
+        errors=READ_ERRORS,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @documented(
+        operation_id="restocks_create",
+        tags=["restocks"],
+        request=s.RestockCreateSerializer,
+        responses={201: s.RestockSerializer},
+        errors=WRITE_ERRORS,
+    )
+    def post(self, request: Request) -> Response:
+        data = _parse(s.RestockCreateSerializer, request)
+        restock = services.restock_create(
+            item=_item_ref(data["sku"]),
+            quantity=data["quantity"],
+            expected_date=data["expected_date"],
+            location=_location_ref(data.get("location"), "location"),
+        )
+        return Response(
+            s.RestockSerializer(_restock(restock.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RestockReceiveView(APIView):
+    @documented(
+        operation_id="restocks_receive",
+        tags=["restocks"],
+        request=s.RestockReceiveSerializer,
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, required=True)],
+        responses={
+            200: OpenApiResponse(
+                s.RestockSerializer, description="Received (again: the same receipt)."
+            ),
+        },
+        errors=WRITE_ERRORS,
+        summary="Receive a restock: records a receipt movement",
+    )
+    def post(self, request: Request, id: int) -> Response:  # noqa: A002 - the URL's name
+        restock = _restock(id)
+        data = _parse(s.RestockReceiveSerializer, request)
+        services.restock_receive(
+            restock=restock,
+            actor=_actor(request),
+            location=_location_ref(data.get("location"), "location"),
+        )
+        return Response(s.RestockSerializer(_restock(id)).data)
