@@ -246,9 +246,7 @@ def celery_beat(env: dict[str, str], log_path: Path, schedule: Path) -> Proc:
     return Proc(argv + ["-l", "INFO"], env, log_path)
 
 
-def wait_until(
-    check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1
-) -> Any:
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
     """Poll check() until truthy; fail with `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -329,4 +327,3 @@ def pid_alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
