@@ -1,4 +1,4 @@
-"""The ASGI application: Django on every path."""
+"""The ASGI application: the MCP endpoint at /mcp (and /mcp/), Django on every other path."""
 
 import os
 
@@ -6,4 +6,8 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-application = get_asgi_application()
+django_application = get_asgi_application()  # sets Django up before the MCP bridge is imported
+
+from mcp_bridge.asgi import mount  # noqa: E402
+
+application = mount(django_application)

@@ -1,0 +1,76 @@
+"""One ASGI application: /mcp (and /mcp/) to the MCP endpoint, everything else to Django.
+
+Also answers the ASGI lifespan (Django's handler does not), which is where the SDK's Streamable
+HTTP session manager is started and stopped.
+"""
+
+import logging
+from contextlib import AsyncExitStack
+
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_bridge.conf import McpSettings, mcp_settings
+from mcp_bridge.http import METADATA_PATH, McpGate, send_metadata
+from mcp_bridge.server import build_server
+
+logger = logging.getLogger(__name__)
+
+MCP_PATHS = frozenset({"/mcp", "/mcp/"})
+METADATA_PATHS = frozenset({METADATA_PATH, METADATA_PATH + "/mcp"})
+
+
+def build_mcp_http(conf: McpSettings) -> tuple[ASGIApp, StreamableHTTPSessionManager]:
+    """The gated MCP handler and the session manager that must run while it serves."""
+    server = build_server(allowlist=conf.tool_allowlist)
+    # Stateless with JSON responses: no session affinity, so any worker can answer any request.
+    # Host and Origin are checked by McpGate (per tenant), so the SDK's static check is off.
+    server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        max_request_body_size=conf.max_body_bytes,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    manager = server.session_manager
+    gated = McpGate(manager.handle_request, conf)
+    # The body cap runs first, so an oversized request costs no database lookup.
+    return RequestBodyLimitMiddleware(gated, conf.max_body_bytes), manager
+
+
+class Router:
+    """Dispatch by path; run the MCP session manager for the lifetime of the server."""
+
+    def __init__(self, django_app: ASGIApp, conf: McpSettings | None = None) -> None:
+        self.conf = conf or mcp_settings()
+        self.django_app = django_app
+        self.mcp_app, self.manager = build_mcp_http(self.conf)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"] in MCP_PATHS:
+            await self.mcp_app(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] in METADATA_PATHS:
+            await send_metadata(scope, receive, send, self.conf)
+        else:
+            await self.django_app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        async with AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.manager.run())
+            except Exception as exc:
+                logger.exception("MCP session manager failed to start")
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+            message = await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def mount(django_app: ASGIApp) -> Router:
+    """Wrap Django's ASGI application so /mcp is served beside it on the same port."""
+    return Router(django_app)

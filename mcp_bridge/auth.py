@@ -1,0 +1,133 @@
+"""Deciding who an /mcp request is: bearer token, `mcp` scope, Host against the token's tenant.
+
+Synchronous (the ORM and the Redis limiter); the HTTP gate runs it on a worker thread.
+
+Database outages: a lookup always goes to the database first, so a revoked token stops working
+on its next request. Only when the database cannot be reached does `authenticate` fall back to
+a successful lookup of the same token *and* host made within MCP_AUTH_STALE_SECONDS by this
+process ("stale-if-error"). The caller then reaches the tool and gets an honest "stock cannot
+be confirmed right now" instead of a 401 that tells an agent its credential is bad. The
+trade-off: a token revoked shortly before an outage keeps being accepted by this process until
+its entry ages out, but while the database is down that token can read nothing anyway.
+Tokens never seen before the outage get 503. Entries are keyed by a SHA-256 of the token.
+"""
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db import DatabaseError, close_old_connections
+from django.http.request import split_domain_port, validate_host
+from django_tenants.utils import get_public_schema_name
+from redis.exceptions import RedisError
+
+from inventory.api.throttling import token_rate_key
+from inventory.tenancy.models import Scope, Tenant
+from inventory.tenancy.ratelimit import ratelimit_hit
+from inventory.tenancy.selectors import tenant_for_host, token_authenticate
+from mcp_bridge.conf import McpSettings
+from mcp_bridge.principal import Principal
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    principal: Principal | None
+    unavailable: bool = False  # the database could not be asked and nothing fresh was cached
+
+
+class _StaleCache:
+    """Recent successful lookups, for use only while the database is unreachable."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            self._entries[key] = (principal, time.monotonic())
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def get(self, key: str, max_age: float) -> Principal | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[1] > max_age:
+            return None
+        return entry[0]
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+
+_stale = _StaleCache()
+
+
+def authenticate(*, raw_token: str, host: str, conf: McpSettings) -> AuthResult:
+    """The Principal for this token on this Host, or None (-> 401), or unavailable (-> 503)."""
+    key = hashlib.sha256(f"{raw_token}\0{host.lower()}".encode()).hexdigest()
+    close_old_connections()
+    try:
+        principal = _lookup(raw_token, host, conf)
+    except DatabaseError as exc:
+        cached = _stale.get(key, conf.auth_stale_seconds) if conf.auth_stale_seconds else None
+        logger.warning(
+            "mcp auth: database unavailable (%s); cached=%s", type(exc).__name__, bool(cached)
+        )
+        return AuthResult(principal=cached, unavailable=cached is None)
+    finally:
+        close_old_connections()
+    if principal is None:
+        _stale.drop(key)
+    else:
+        _stale.put(key, principal)
+    return AuthResult(principal=principal)
+
+
+def _lookup(raw_token: str, host: str, conf: McpSettings) -> Principal | None:
+    token = token_authenticate(raw=raw_token)
+    if token is None or not token.has_scope(Scope.MCP):
+        return None
+    if not host_allowed(tenant=token.tenant, host=host, allowed_hosts=conf.allowed_hosts):
+        return None
+    return Principal(
+        tenant_id=token.tenant.pk,
+        schema_name=token.tenant.schema_name,
+        credential_name=token.name,
+        credential_id=token.prefix,
+    )
+
+
+def host_allowed(*, tenant: Tenant, host: str, allowed_hosts: tuple[str, ...]) -> bool:
+    """A tenant domain must be `tenant`'s own; any other host must be in MCP_ALLOWED_HOSTS."""
+    domain, _port = split_domain_port(host)
+    if not domain:
+        return False
+    owner = tenant_for_host(host=domain)
+    if owner is not None and owner.schema_name != get_public_schema_name():
+        return owner.pk == tenant.pk
+    return validate_host(domain, list(allowed_hosts))
+
+
+def throttle(*, principal: Principal, rate: str) -> int:
+    """Count one request against the token's rate; seconds to wait if over it, else 0.
+
+    The counter is the token's, shared with the REST API, so a token's REST and MCP calls count
+    together; each interface compares it with its own rate (MCP_RATE here).
+
+    Fails open when Redis is unreachable: the limiter protects capacity, and refusing every
+    agent because the limiter's store is down would turn a Redis outage into an MCP outage.
+    """
+    try:
+        decision = ratelimit_hit(key=token_rate_key(principal.credential_id), rate=rate)
+    except (RedisError, OSError) as exc:
+        logger.warning("mcp rate limiter unavailable (%s); request allowed", type(exc).__name__)
+        return 0
+    return 0 if decision.allowed else decision.retry_after

@@ -1,0 +1,157 @@
+"""The ASGI gate in front of the SDK's Streamable HTTP handler: Origin, bearer auth, Host, throttle.
+
+Order: Origin (403) -> Authorization (401 + WWW-Authenticate: Bearer) -> token, scope and Host
+checked together (the same 401 for each failure, so the answer is no oracle for which one it was)
+-> per-token throttle (429). The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
+"""
+
+import json
+import logging
+from typing import Any
+
+import anyio.to_thread
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_bridge.conf import McpSettings
+from mcp_bridge.principal import SCOPE_KEY, Principal
+
+logger = logging.getLogger(__name__)
+
+METADATA_PATH = "/.well-known/oauth-protected-resource"
+
+
+class McpGate:
+    """ASGI middleware that lets only an authenticated, tenant-consistent request through."""
+
+    def __init__(self, app: ASGIApp, conf: McpSettings) -> None:
+        self.app = app
+        self.conf = conf
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is not None and not origin_allowed(origin, self.conf.allowed_origins):
+            logger.warning("mcp: refused Origin %r", origin[:200])
+            await _send_json(
+                send, 403, {"error": "forbidden", "error_description": "Origin not allowed"}
+            )
+            return
+        raw = _bearer(headers.get("authorization"))
+        if raw is None:
+            await self._unauthorized(scope, send, error=None)
+            return
+        principal, status = await anyio.to_thread.run_sync(
+            self._check, raw, headers.get("host", "")
+        )
+        if principal is None:
+            if status == 503:
+                await _send_json(
+                    send,
+                    503,
+                    {
+                        "error": "temporarily_unavailable",
+                        "error_description": "cannot verify credentials",
+                    },
+                    [(b"retry-after", b"5")],
+                )
+            else:
+                await self._unauthorized(scope, send, error="invalid_token")
+            return
+        if status == 429:
+            await _send_json(
+                send, 429, {"error": "rate_limited", "error_description": "too many requests"}
+            )
+            return
+        scope[SCOPE_KEY] = principal
+        await self.app(scope, receive, send)
+
+    def _check(self, raw: str, host: str) -> tuple[Principal | None, int]:
+        from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
+
+        result = authenticate(raw_token=raw, host=host, conf=self.conf)
+        if result.principal is None:
+            return None, 503 if result.unavailable else 401
+        wait = throttle(principal=result.principal, rate=self.conf.rate)
+        return result.principal, 429 if wait else 200
+
+    async def _unauthorized(self, scope: Scope, send: Send, *, error: str | None) -> None:
+        # RFC 6750 §3: no error code when the request carried no credential at all.
+        parts = ['realm="mcp"']
+        if error:
+            parts.append(f'error="{error}"')
+            parts.append(
+                'error_description="missing, unknown, revoked or expired token, no mcp '
+                "scope, or a host that is not this token's tenant\""
+            )
+        parts.append(f'resource_metadata="{metadata_url(scope, self.conf)}"')
+        challenge = "Bearer " + ", ".join(parts)
+        body = {"error": error or "invalid_request", "error_description": "authentication required"}
+        await _send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
+
+
+def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
+    """Exact match, or "scheme://host:*" for any port of that host."""
+    for pattern in allowed:
+        if origin == pattern or (pattern.endswith(":*") and origin.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, credentials = value.partition(" ")
+    credentials = credentials.strip()
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+def resource_url(scope: Scope, conf: McpSettings) -> str:
+    """This endpoint's public URL: MCP_RESOURCE_URL, else from the request's scheme and Host."""
+    if conf.resource_url:
+        return conf.resource_url
+    host = Headers(scope=scope).get("host", "localhost")
+    return f"{scope.get('scheme', 'http')}://{host}/mcp"
+
+
+def metadata_url(scope: Scope, conf: McpSettings) -> str:
+    """RFC 9728 §3.1: the well-known path inserted before the resource's path."""
+    base, _, path = resource_url(scope, conf).partition("://")
+    authority, _, rest = path.partition("/")
+    return f"{base}://{authority}{METADATA_PATH}/{rest}".rstrip("/")
+
+
+def protected_resource_metadata(scope: Scope, conf: McpSettings) -> dict[str, Any]:
+    """RFC 9728 metadata. Tokens are static bearer tokens issued by `manage.py issue_token`, so
+    there is no authorization server to name."""
+    return {
+        "resource": resource_url(scope, conf),
+        "bearer_methods_supported": ["header"],
+        "scopes_supported": ["mcp"],
+        "resource_name": "Tenant inventory MCP endpoint",
+    }
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def send_metadata(scope: Scope, receive: Receive, send: Send, conf: McpSettings) -> None:
+    """Serve the protected-resource metadata document (GET only)."""
+    if scope.get("method") not in ("GET", "HEAD"):
+        await _send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
+        return
+    await _send_json(send, 200, protected_resource_metadata(scope, conf))

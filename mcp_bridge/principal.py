@@ -1,0 +1,38 @@
+"""Who is calling: the tenant decided by the credential, and where a handler finds it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+# Key under which the HTTP gate stores the Principal in the ASGI scope of an /mcp request.
+SCOPE_KEY = "mcp_bridge.principal"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. Never holds the secret: `credential_id` is the token's public prefix."""
+
+    tenant_id: int
+    schema_name: str
+    credential_name: str
+    credential_id: str
+
+
+@dataclass(frozen=True)
+class BridgeState:
+    """The server's lifespan state: the operator-fixed caller of a stdio server, else None."""
+
+    fixed_principal: Principal | None = None
+
+
+def principal_from(request_context: Any) -> Principal | None:
+    """The caller of one MCP request: from the HTTP gate, or the stdio server's fixed principal.
+
+    `request_context` is the SDK's ServerRequestContext. An HTTP request only ever uses what the
+    gate put in its scope, so a server built with a fixed principal cannot leak it to HTTP.
+    """
+    request = getattr(request_context, "request", None)
+    if request is not None:
+        principal = request.scope.get(SCOPE_KEY)
+        return principal if isinstance(principal, Principal) else None
+    state = getattr(request_context, "lifespan_context", None)
+    return state.fixed_principal if isinstance(state, BridgeState) else None

@@ -1,0 +1,113 @@
+"""The one MCPServer: the allowlisted tools, the instructions, and the per-call guard and audit."""
+
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, TextContent
+
+from mcp_bridge.audit import CallRecord, audit_log, call_finished, call_started
+from mcp_bridge.principal import BridgeState, Principal, principal_from
+from mcp_bridge.tools import READ_ONLY, TOOLS
+
+SERVER_NAME = "tenant-inventory"
+
+INSTRUCTIONS = """\
+Inventory of one tenant: the tenant is fixed by the credential this connection uses, so every
+answer is about that tenant's stock only.
+
+Use check_stock(sku) to answer "how many X are in stock / when is X restocked".
+- found: false means the SKU does not exist in this inventory. Say so; never guess a quantity.
+- found: true gives the confirmed on-hand quantity and the next restock date (or null).
+- An error result means the stock cannot be confirmed right now (for example the inventory
+  database is unavailable). Report exactly that; do not turn it into a number or into "not found".
+- An "invalid SKU" error states the SKU rule; correct the SKU rather than retrying it unchanged.
+"""
+
+
+def build_server(
+    *, allowlist: Iterable[str], fixed_principal: Principal | None = None
+) -> MCPServer[BridgeState]:
+    """An MCPServer exposing exactly the allowlisted tools.
+
+    A tool that is not allowlisted is not registered, so it is neither listed nor callable.
+    `fixed_principal` is for stdio, where the operator chose the tenant; over HTTP the caller is
+    whoever the gate authenticated for that request.
+    """
+    names = list(dict.fromkeys(allowlist))
+    unknown = sorted(set(names) - TOOLS.keys())
+    if unknown:
+        raise ImproperlyConfigured(
+            f"MCP_TOOL_ALLOWLIST names unknown tools {unknown}; known: {sorted(TOOLS)}"
+        )
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[BridgeState]) -> AsyncIterator[BridgeState]:
+        yield BridgeState(fixed_principal=fixed_principal)
+
+    server: MCPServer[BridgeState] = MCPServer(
+        SERVER_NAME,
+        title="Tenant inventory",
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        middleware=[guard_tool_call],
+    )
+    for name in names:
+        spec = TOOLS[name]
+        server.add_tool(
+            spec.fn,
+            name=name,
+            title=spec.title,
+            description=spec.description,
+            annotations=READ_ONLY,
+            structured_output=True,
+        )
+    return server
+
+
+async def guard_tool_call(
+    ctx: ServerRequestContext[Any, Any], call_next: CallNext
+) -> HandlerResult:
+    """Around every tools/call: refuse a `_meta.tenant` that is not the caller's, and audit it."""
+    if ctx.method != "tools/call":
+        return await call_next(ctx)
+    params: Mapping[str, Any] = ctx.params or {}
+    principal = principal_from(ctx)
+    record = CallRecord(tool=str(params.get("name", ""))[:80])
+    started = time.perf_counter()
+    token = call_started(record)
+    try:
+        if principal is None:
+            record.outcome = "unauthenticated"
+            return _refusal("not authenticated: no tenant for this call")
+        claimed = _meta_tenant(params)
+        if claimed is not None and claimed != principal.schema_name:
+            record.outcome = "refused_tenant_mismatch"
+            return _refusal(
+                "refused: _meta.tenant does not match the tenant of this credential. The "
+                "credential decides the tenant; retry without _meta.tenant or with its own tenant."
+            )
+        result = await call_next(ctx)
+        if record.outcome == "ok" and getattr(result, "is_error", False):
+            record.outcome = "error"
+        return result
+    except Exception:
+        record.outcome = "error"
+        raise
+    finally:
+        call_finished(token)
+        audit_log(principal, record, (time.perf_counter() - started) * 1000)
+
+
+def _meta_tenant(params: Mapping[str, Any]) -> str | None:
+    meta = params.get("_meta")
+    value = meta.get("tenant") if isinstance(meta, Mapping) else None
+    return None if value is None else str(value)
+
+
+def _refusal(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)

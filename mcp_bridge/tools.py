@@ -1,0 +1,155 @@
+"""The MCP tools. Thin: parse the input, call one core selector in the caller's tenant, shape it.
+
+Every tool is read-only. Which of them a server exposes is decided by MCP_TOOL_ALLOWLIST.
+"""
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field
+
+from inventory.selectors import low_stock_items, stock_snapshot
+from inventory.validators import SKU_RULE, validate_sku
+from mcp_bridge.audit import note
+from mcp_bridge.db import describe_db_error, tenant_db
+from mcp_bridge.principal import Principal, principal_from
+
+logger = logging.getLogger(__name__)
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+class StockResult(BaseModel):
+    """The structured result of check_stock (its declared output schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(description="The SKU that was asked for.")
+    found: bool = Field(description="False: no item has this SKU. Do not guess a quantity.")
+    quantity: int | None = Field(
+        description="Confirmed on-hand total across all locations; null when not found."
+    )
+    restock_date: date | None = Field(
+        description="Earliest open restock expected today or later (YYYY-MM-DD), or null."
+    )
+
+
+class LowStockItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str
+    name: str
+    quantity: int = Field(description="On-hand total across all locations.")
+    reorder_point: int
+    restock_date: date | None = Field(description="Next open restock (YYYY-MM-DD), or null.")
+
+
+class LowStockResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[LowStockItem]
+    truncated: bool = Field(description="True when more items are low than were returned.")
+
+
+def _caller(ctx: Context) -> Principal:
+    principal = principal_from(ctx.request_context)
+    if principal is None:  # the HTTP gate and mcp_stdio always set one; fail closed anyway
+        note(outcome="unauthenticated")
+        raise ToolError("not authenticated: no tenant for this call")
+    return principal
+
+
+def _cannot_confirm(subject: str, reason: str) -> ToolError:
+    note(outcome="unavailable")
+    return ToolError(
+        f"{subject} cannot be confirmed right now ({reason}). "
+        "Do not state a quantity or that the item does not exist; try again later."
+    )
+
+
+def check_stock(
+    sku: Annotated[str, Field(description=f"The item's SKU; {SKU_RULE}.")],
+    ctx: Context,
+) -> StockResult:
+    """Current stock of one SKU in your inventory: the on-hand total and the next restock date.
+
+    Returns {sku, found, quantity, restock_date}. `found: false` means no item with this SKU
+    exists: say so and do not guess or estimate a quantity. `found: true` gives the confirmed
+    on-hand `quantity` (0 means out of stock) and `restock_date`, the earliest expected restock
+    (YYYY-MM-DD) or null. An error result means the stock cannot be confirmed right now: report
+    that, and never turn it into a quantity or into "not found".
+    """
+    principal = _caller(ctx)
+    note(sku=sku)
+    try:
+        validate_sku(sku)  # before any database access: invalid input makes no query
+    except ValidationError as exc:
+        note(outcome="invalid_sku")
+        raise ToolError(f"{exc.messages[0]} (got {sku[:80]!r})") from None
+    try:
+        with tenant_db(principal.schema_name):
+            snapshot = stock_snapshot(sku=sku)
+    except DatabaseError as exc:
+        raise _cannot_confirm(f"stock for {sku}", describe_db_error(exc)) from None
+    except Exception:
+        logger.exception("check_stock failed for tenant %s", principal.schema_name)
+        raise _cannot_confirm(f"stock for {sku}", "internal error") from None
+    note(outcome="found" if snapshot["found"] else "not_found")
+    return StockResult.model_validate(snapshot)
+
+
+def list_low_stock(
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=100, description="Most items to return.")] = 25,
+) -> LowStockResult:
+    """Active items whose on-hand total is at or below their reorder point, by SKU.
+
+    Read-only. Each item gives its confirmed on-hand `quantity`, `reorder_point` and next
+    `restock_date` (YYYY-MM-DD or null). An error result means the list cannot be confirmed
+    right now: report that instead of guessing.
+    """
+    principal = _caller(ctx)
+    fields = ("sku", "name", "on_hand", "reorder_point", "next_restock")
+    try:
+        with tenant_db(principal.schema_name):
+            rows = list(low_stock_items().order_by("sku").values(*fields)[: limit + 1])
+    except DatabaseError as exc:
+        raise _cannot_confirm("the low-stock list", describe_db_error(exc)) from None
+    note(outcome="ok")
+    items = [
+        LowStockItem(
+            sku=r["sku"],
+            name=r["name"],
+            quantity=r["on_hand"],
+            reorder_point=r["reorder_point"],
+            restock_date=r["next_restock"],
+        )
+        for r in rows[:limit]
+    ]
+    return LowStockResult(items=items, truncated=len(rows) > limit)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    fn: Callable[..., Any]
+    title: str
+
+    @property
+    def description(self) -> str:
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+
+# Every tool this service can expose; MCP_TOOL_ALLOWLIST picks which ones a server registers.
+TOOLS: dict[str, ToolSpec] = {
+    "check_stock": ToolSpec(check_stock, "Check stock of one SKU"),
+    "list_low_stock": ToolSpec(list_low_stock, "List items at or below their reorder point"),
+}

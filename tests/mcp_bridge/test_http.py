@@ -1,0 +1,271 @@
+"""The /mcp endpoint over Streamable HTTP, driven by the SDK's own client against live uvicorn."""
+
+import json
+
+import anyio
+import httpx
+from django.utils import timezone
+
+from inventory.tenancy.models import ApiToken
+from inventory.tenancy.services import token_revoke
+from inventory.validators import SKU_RULE
+from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
+
+STOCK_KEYS = {"sku", "found", "quantity", "restock_date"}
+
+
+def _url(server) -> str:  # noqa: ANN001
+    return server.url + "/mcp"
+
+
+def test_lists_only_allowlisted_tools_with_declared_output_schema(server, tenant_a) -> None:  # noqa: ANN001
+    token = issue(tenant_a)
+
+    async def body() -> None:
+        async with mcp_client(_url(server), token) as (client, _):
+            tools = (await client.list_tools()).tools
+            assert [t.name for t in tools] == ["check_stock"]
+            schema = tools[0].output_schema
+            assert set(schema["properties"]) == STOCK_KEYS
+            assert set(schema["required"]) == STOCK_KEYS
+            assert schema["additionalProperties"] is False
+            assert {"type": "null"} in schema["properties"]["quantity"]["anyOf"]
+            assert {"format": "date", "type": "string"} in schema["properties"]["restock_date"][
+                "anyOf"
+            ]
+            assert "found: false" in tools[0].description
+            assert "cannot be confirmed" in tools[0].description
+            assert tools[0].annotations.read_only_hint is True
+            assert "found: false" in client.instructions
+            assert "cannot be confirmed" in client.instructions
+            # Not allowlisted: not callable either.
+            result = await client.call_tool("list_low_stock", {})
+            assert result.is_error
+
+    anyio.run(body)
+
+
+def test_check_stock_found_and_not_found(server, tenant_a, tenant_b, unique_sku) -> None:  # noqa: ANN001
+    stock = stock_item(tenant_a, unique_sku, quantity=9)
+    stock_item(tenant_b, unique_sku + "B", quantity=4)
+    token = issue(tenant_a)
+
+    async def body() -> None:
+        async with mcp_client(_url(server), token) as (client, _):
+            found = await client.call_tool("check_stock", {"sku": stock.sku})
+            assert not found.is_error
+            assert found.structured_content == {
+                "sku": stock.sku,
+                "found": True,
+                "quantity": 9,
+                "restock_date": stock.restock_date.isoformat(),
+            }
+            missing = await client.call_tool("check_stock", {"sku": "NO-SUCH-SKU-1"})
+            assert not missing.is_error
+            assert missing.structured_content == {
+                "sku": "NO-SUCH-SKU-1",
+                "found": False,
+                "quantity": None,
+                "restock_date": None,
+            }
+            # Another tenant's item is invisible: the token decides the tenant.
+            other = await client.call_tool("check_stock", {"sku": unique_sku + "B"})
+            assert other.structured_content["found"] is False
+
+    anyio.run(body)
+
+
+def test_invalid_sku_is_an_error_naming_the_rule(server, tenant_a) -> None:  # noqa: ANN001
+    token = issue(tenant_a)
+
+    async def body() -> None:
+        async with mcp_client(_url(server), token) as (client, _):
+            for bad in ["", "-starts-with-dash", "has space", "x" * 65, "ünïcode"]:
+                result = await client.call_tool("check_stock", {"sku": bad})
+                assert result.is_error, bad
+                assert result.structured_content is None
+                assert SKU_RULE in result.content[0].text
+
+    anyio.run(body)
+
+
+def test_own_tenant_domain_is_accepted(server, tenant_a, unique_sku) -> None:  # noqa: ANN001
+    stock_item(tenant_a, unique_sku, quantity=3)
+    token = issue(tenant_a)
+
+    async def body() -> None:
+        async with mcp_client(_url(server), token, host="alpha.localhost") as (client, _):
+            result = await client.call_tool("check_stock", {"sku": unique_sku})
+            assert result.structured_content["quantity"] == 3
+
+    anyio.run(body)
+
+
+def _assert_401(seen) -> None:  # noqa: ANN001
+    assert 401 in seen.statuses, seen.statuses
+    assert seen.challenges and all(c.startswith("Bearer ") for c in seen.challenges)
+    assert all("resource_metadata=" in c for c in seen.challenges)
+
+
+def test_host_of_another_tenant_or_unlisted_host_is_401(server, tenant_a, tenant_b) -> None:  # noqa: ANN001
+    token = issue(tenant_a)
+    for host in ["beta.localhost", f"beta.localhost:{server.port}", "evil.example"]:
+        seen = anyio.run(lambda h=host: connect_fails(_url(server), token, host=h))
+        _assert_401(seen)
+
+
+def test_missing_revoked_expired_and_wrong_scope_tokens_are_401(server, tenant_a) -> None:  # noqa: ANN001
+    revoked = issue(tenant_a)
+    token_revoke(prefix=revoked.split("_")[1])
+    expired = issue(tenant_a)
+    ApiToken.objects.filter(prefix=expired.split("_")[1]).update(expires_at=timezone.now())
+    wrong_scope = issue(tenant_a, "stock:read", "stock:write")
+    cases = {
+        "missing": None,
+        "garbage": "not-a-token",
+        "unknown": "inv_0123456789ab_" + "x" * 40,
+        "revoked": revoked,
+        "expired": expired,
+        "wrong scope": wrong_scope,
+    }
+    for label, token in cases.items():
+        seen = anyio.run(lambda t=token: connect_fails(_url(server), t))
+        assert 401 in seen.statuses, label
+        _assert_401(seen)
+    # The bare challenge (no credential) carries no error code, per RFC 6750.
+    response = httpx.post(_url(server), json={}, timeout=10)
+    assert response.status_code == 401
+    assert 'error="' not in response.headers["www-authenticate"]
+    response = httpx.post(_url(server), json={}, headers={"Authorization": f"Bearer {revoked}"})
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_revocation_takes_effect_on_the_next_request(server, tenant_a) -> None:  # noqa: ANN001
+    token = issue(tenant_a)
+
+    async def works() -> None:
+        async with mcp_client(_url(server), token) as (client, _):
+            await client.list_tools()
+
+    anyio.run(works)
+    token_revoke(prefix=token.split("_")[1])
+    _assert_401(anyio.run(lambda: connect_fails(_url(server), token)))
+
+
+def test_meta_tenant_mismatch_is_refused(server, tenant_a, unique_sku) -> None:  # noqa: ANN001
+    stock_item(tenant_a, unique_sku, quantity=5)
+    token = issue(tenant_a)
+
+    async def body() -> None:
+        async with mcp_client(_url(server), token) as (client, _):
+            refused = await client.call_tool(
+                "check_stock", {"sku": unique_sku}, meta={"tenant": "beta"}
+            )
+            assert refused.is_error
+            assert refused.structured_content is None
+            assert "refused" in refused.content[0].text
+            assert "5" not in refused.content[0].text
+            same = await client.call_tool(
+                "check_stock", {"sku": unique_sku}, meta={"tenant": "alpha"}
+            )
+            assert same.structured_content["quantity"] == 5
+
+    anyio.run(body)
+
+
+def test_disallowed_origin_is_403(server, extra_server, tenant_a) -> None:  # noqa: ANN001
+    token = issue(tenant_a)
+    seen = anyio.run(lambda: connect_fails(_url(server), token, origin="http://evil.example"))
+    assert 403 in seen.statuses
+    response = httpx.post(_url(server), json={}, headers={"Origin": "http://localhost:3000"})
+    assert response.status_code == 403  # no origins are allowed by default, even before auth
+
+    async def allowed() -> None:
+        async with mcp_client(_url(extra_server), token, origin="http://localhost:6274") as (c, _):
+            await c.list_tools()
+
+    anyio.run(allowed)
+    seen = anyio.run(lambda: connect_fails(_url(extra_server), token, origin="http://evil.example"))
+    assert 403 in seen.statuses
+
+
+def test_allowlist_from_the_environment_exposes_list_low_stock(
+    extra_server, tenant_a, unique_sku
+) -> None:  # noqa: ANN001
+    low = stock_item(tenant_a, unique_sku, quantity=2, reorder_point=5)
+    token = issue(tenant_a)
+
+    async def body() -> None:
+        async with mcp_client(_url(extra_server), token) as (client, _):
+            tools = (await client.list_tools()).tools
+            assert sorted(t.name for t in tools) == ["check_stock", "list_low_stock"]
+            result = await client.call_tool("list_low_stock", {"limit": 100})
+            assert not result.is_error
+            rows = {row["sku"]: row for row in result.structured_content["items"]}
+            assert rows[low.sku]["quantity"] == 2
+            assert rows[low.sku]["reorder_point"] == 5
+
+    anyio.run(body)
+
+
+def _rpc(method: str, params: dict | None = None) -> dict:
+    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+
+
+MCP_HEADERS = {
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-06-18",
+}
+
+
+def test_throttle_per_token_and_body_cap(extra_server, tenant_a) -> None:  # noqa: ANN001
+    token, other = issue(tenant_a), issue(tenant_a)
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=extra_server.url, timeout=10) as http:
+        codes = [
+            http.post("/mcp", json=_rpc("tools/list"), headers=headers).status_code
+            for _ in range(21)
+        ]
+        assert codes[:20] == [200] * 20
+        assert codes[20] == 429
+        # The limit is per token: another token of the same tenant is unaffected.
+        other_headers = {**headers, "Authorization": f"Bearer {other}"}
+        assert http.post("/mcp", json=_rpc("tools/list"), headers=other_headers).status_code == 200
+        big = _rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "A" * 8000}})
+        assert http.post("/mcp", json=big, headers=other_headers).status_code == 413
+
+
+def test_stateless_json_on_mcp_and_mcp_slash(server, tenant_a) -> None:  # noqa: ANN001
+    token = issue(tenant_a)
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+    for path in ["/mcp", "/mcp/"]:
+        response = httpx.post(
+            server.url + path, json=_rpc("tools/list"), headers=headers, timeout=10
+        )
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"].startswith("application/json")
+        assert "mcp-session-id" not in response.headers
+        assert [t["name"] for t in response.json()["result"]["tools"]] == ["check_stock"]
+
+
+def test_protected_resource_metadata_and_django_beside_it(server) -> None:  # noqa: ANN001
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ]:
+        response = httpx.get(server.url + path, headers={"Host": "inventory.tunnel.example"})
+        assert response.status_code == 200
+        meta = response.json()
+        assert meta["resource"] == "http://inventory.tunnel.example/mcp"
+        assert meta["scopes_supported"] == ["mcp"]
+    response = httpx.post(
+        server.url + "/mcp", json={}, headers={"Host": "inventory.tunnel.example"}
+    )
+    assert (
+        'resource_metadata="http://inventory.tunnel.example/.well-known/oauth-protected-resource/mcp"'
+        in response.headers["www-authenticate"]
+    )
+    # Django still serves every other path on the same port.
+    admin = httpx.get(server.url + "/admin/login/", headers={"Host": "alpha.localhost"})
+    assert admin.status_code == 200
+    assert "mcp" not in json.dumps(dict(admin.headers)).lower()
