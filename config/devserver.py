@@ -129,7 +129,7 @@ def _wait_ready(url: str, host: str, timeout: float = 60) -> None:
 
 
 def _banner(token: str, env: dict[str, str]) -> str:
-    from mcp_bridge import client_config  # noqa: PLC0415
+    from mcp_bridge.client_config import client_config  # noqa: PLC0415
 
     base = f"http://demo.localhost:{PORT}"
     lines = [
