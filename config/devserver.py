@@ -20,13 +20,14 @@ PORT = int(os.environ.get("PORT", "8000"))
 PY = sys.executable
 
 
-def _manage(*args: str, capture: bool = False) -> str:
+def _manage(*args: str, capture: bool = False, **env: str) -> str:
     result = subprocess.run(
         [PY, "manage.py", *args],
         cwd=ROOT,
         check=True,
         text=True,
         stdout=subprocess.PIPE if capture else None,
+        env={**os.environ, **env},
     )
     return result.stdout or ""
 

@@ -57,7 +57,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Item]) -> QuerySet[Item]:
         if self.value() == "low":
-            return queryset.filter(active=True, on_hand__lte=F("reorder_point"))
+            return queryset.filter(active=True, on_hand__lte=F("reorder_point"))  # type: ignore[misc]
         return queryset
 
 

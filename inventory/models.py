@@ -19,7 +19,7 @@ class Location(models.Model):
 
 
 class Item(models.Model):
-    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True, validators=[validate_sku])
+    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True, validators=[validate_sku])  # type: ignore[list-item]
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=20, default="each")
     reorder_point = models.PositiveIntegerField(default=0)

@@ -50,7 +50,7 @@ def item_list_with_stock() -> QuerySet[Item]:
 
 def low_stock_items() -> QuerySet[Item]:
     """Active items whose total on-hand is at or below their reorder point."""
-    return item_list_with_stock().filter(active=True, on_hand__lte=F("reorder_point"))
+    return item_list_with_stock().filter(active=True, on_hand__lte=F("reorder_point"))  # type: ignore[misc]
 
 
 def stock_snapshot(*, sku: str) -> StockSnapshot:
@@ -60,7 +60,7 @@ def stock_snapshot(*, sku: str) -> StockSnapshot:
     Raises ValidationError for an invalid SKU before touching the database.
     """
     validate_sku(sku)
-    row = item_list_with_stock().filter(sku=sku).values("on_hand", "next_restock").first()
+    row = item_list_with_stock().filter(sku=sku).values("on_hand", "next_restock").first()  # type: ignore[misc]
     if row is None:
         return {"sku": sku, "found": False, "quantity": None, "restock_date": None}
     restock = row["next_restock"]

@@ -199,6 +199,11 @@ def _apply(
     return MovementResult(movement=movement, replayed=False)
 
 
+def _signed_sides(location: Location, delta: int) -> tuple[Location | None, Location | None]:
+    """(source, destination) for a signed change at one location: + arrives, - leaves."""
+    return (None, location) if delta > 0 else (location, None)
+
+
 def stock_adjust(
     *,
     item: Item,
@@ -213,7 +218,7 @@ def stock_adjust(
         raise InventoryError("an adjustment needs a reason")
     if delta == 0:
         raise InventoryError("an adjustment must change the quantity")
-    side = {"to_location": location} if delta > 0 else {"from_location": location}
+    source, destination = _signed_sides(location, delta)
     return movement_record(
         kind=MovementKind.ADJUSTMENT,
         item=item,
@@ -221,7 +226,8 @@ def stock_adjust(
         actor=actor,
         reason=reason,
         idempotency_key=idempotency_key,
-        **side,
+        from_location=source,
+        to_location=destination,
     )
 
 
@@ -236,9 +242,15 @@ def stock_count(
     delta = counted - level.on_hand
     if delta == 0:
         return None
-    side = {"to_location": location} if delta > 0 else {"from_location": location}
+    source, destination = _signed_sides(location, delta)
     return movement_record(
-        kind=MovementKind.COUNT, item=item, quantity=abs(delta), actor=actor, reason=reason, **side
+        kind=MovementKind.COUNT,
+        item=item,
+        quantity=abs(delta),
+        actor=actor,
+        reason=reason,
+        from_location=source,
+        to_location=destination,
     ).movement
 
 

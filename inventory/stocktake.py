@@ -64,7 +64,8 @@ def stocktake_parse(stream: TextIO) -> list[StocktakeRow]:
     reader = csv.DictReader(stream)
     if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != list(COLUMNS):
         raise StocktakeError(1, f"the header must be exactly {','.join(COLUMNS)}")
-    rows, seen = [], {}
+    rows: list[StocktakeRow] = []
+    seen: dict[tuple[str, str], int] = {}
     for raw in reader:
         line = reader.line_num
         if None in raw:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.tenancy.models import ApiToken, Domain, Scope, Tenant
+from inventory.tenancy.provisioning import tenant_create
 from inventory.tenancy.validators import validate_schema_name
 
 TOKEN_PREFIX_BYTES = 6
@@ -56,7 +57,7 @@ def tenant_provision(*, schema_name: str, domain: str, name: str = "") -> Provis
     if tenant is None:
         tenant = Tenant(schema_name=schema_name, name=name or schema_name)
         with no_statement_timeout():
-            tenant.save(verbosity=0)  # creates and migrates the schema (django-tenants)
+            tenant_create(tenant)  # the row and its schema, replayed from a migrated template
     domain_added = owner is None
     if domain_added:
         with transaction.atomic():
