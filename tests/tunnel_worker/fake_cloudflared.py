@@ -12,6 +12,7 @@ It imitates only what the tunnel worker relies on:
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -73,10 +74,8 @@ def pump(src: socket.socket, dst: socket.socket) -> None:
         pass
     finally:
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def main() -> None:

@@ -189,11 +189,11 @@ class Proc:
         return self.log_path.read_text(errors="replace")
 
 
-def tunnel_env(name: str, upstream: Upstream, **extra: str) -> dict[str, str]:
+def tunnel_env(name: str, upstream: Upstream | str, **extra: str) -> dict[str, str]:
     """Environment for a supervisor process: short timings so the module runs in minutes."""
     env = {
         "TUNNEL_NAME": name,
-        "TUNNEL_UPSTREAM": upstream.url,
+        "TUNNEL_UPSTREAM": upstream if isinstance(upstream, str) else upstream.url,
         "TUNNEL_REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.REDIS_URL,
         "CELERY_RESULT_BACKEND": settings.REDIS_URL,
