@@ -108,7 +108,7 @@ def test_bad_token_fails_with_reason_and_bounded_retries(upstream: Upstream, tmp
     with running(proc):
         wait_until(lambda: tunnel_state(name)["state"] == "failed", 15, "failed")
         assert "Unauthorized" in tunnel_state(name)["last_error"]
-        before, window = proc.log().count("Starting tunnel (FAKE"), 8.0
+        before, window = proc.log().count("Starting tunnel (FAKE"), 6.0
         time.sleep(window)
         starts = proc.log().count("Starting tunnel (FAKE") - before
     assert starts <= window / 2 + 1, f"{starts} starts in {window}s"

@@ -40,7 +40,8 @@ def test_worker_dials_the_demo_edge(upstream: Upstream, tmp_path: Path):
     name = unique_name("demo")
     worker = run_tunnel(tunnel_env(name, upstream, **client), tmp_path / "worker.log")
     with running(worker, edge):
-        wait_until(lambda: get_through(remote) is not None, 30, "demo tunnel up")
+        wait_until(lambda: tunnel_state(name)["state"] == "connected", 30, "demo tunnel up")
+        assert get_through(remote) == "upstream-ok /hello"
         assert tunnel_state(name)["url"] == f"http://127.0.0.1:{remote}/mcp"
         assert "agent-side URL once the tunnel is up" in edge.log()
 
