@@ -100,7 +100,9 @@ def schema_script() -> SchemaScript:
 def _expected_migrations() -> frozenset[tuple[str, str]]:
     """Every migration a migrated tenant schema records in its django_migrations table."""
     if "expected" not in _expected:  # the code's migrations cannot change while it runs
-        _expected["expected"] = frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+        _expected["expected"] = frozenset(
+            MigrationLoader(None, ignore_no_migrations=True).graph.nodes
+        )
     return _expected["expected"]
 
 
@@ -147,11 +149,9 @@ def template_ensure(expected: frozenset[tuple[str, str]] | None = None) -> None:
         if applied is None:
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {TEMPLATE_SCHEMA}")
     try:
-        call_command(
-            "migrate_schemas", schema_name=TEMPLATE_SCHEMA, interactive=False, verbosity=0
-        )
+        call_command("migrate_schemas", schema_name=TEMPLATE_SCHEMA, interactive=False, verbosity=0)
     finally:
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
         with connection.cursor() as cursor:
             cursor.execute("RESET statement_timeout")
 
@@ -181,7 +181,7 @@ def _template_migrations() -> frozenset[tuple[str, str]] | None:
 # --- Reading the template from pg_catalog ----------------------------------------------------
 
 _UNSUPPORTED = """
-SELECT 'relation ' || c.relname || ' of kind ' || c.relkind
+SELECT 'relation ' || c.relname || ' of kind ' || c.relkind::text
   FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind NOT IN ('r', 'i', 'S')
 UNION ALL
 SELECT 'sequence ' || c.relname || ' that is not an identity column''s'
@@ -202,7 +202,7 @@ SELECT 'comment on ' || d.objoid::regclass::text FROM pg_description d
   JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
  WHERE c.relnamespace = %(ns)s
 UNION ALL
-SELECT 'routine ' || p.proname || ' of kind ' || p.prokind FROM pg_proc p
+SELECT 'routine ' || p.proname || ' of kind ' || p.prokind::text FROM pg_proc p
  WHERE p.pronamespace = %(ns)s AND p.prokind NOT IN ('f', 'p')
 UNION ALL
 SELECT 'generated or non-default column ' || c.relname || '.' || a.attname
