@@ -77,7 +77,7 @@ class Lease:
         """Extend the lease if still ours; False means another holder has it (stop now)."""
         started = time.monotonic()
         keys = [lease_key(self.name), heartbeat_key(self.name)]
-        args = [self.value, self.ttl_ms, time.time(), self.ttl_ms * 4]
+        args: list[str | int | float] = [self.value, self.ttl_ms, time.time(), self.ttl_ms * 4]
         held = bool(await self._renew(keys=keys, args=args))
         if held:
             self.valid_until = started + self.ttl_ms / 1000
@@ -93,7 +93,8 @@ class Lease:
             logger.warning("tunnel %s: could not release lease: %s", self.name, exc)
 
     async def holder(self) -> str:
-        return await self.redis.get(lease_key(self.name)) or ""
+        value = await self.redis.get(lease_key(self.name))
+        return str(value) if value else ""
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -120,7 +120,7 @@ async def _hold(
     conf: TunnelSettings, lease: Lease | None, stop: asyncio.Event, reporter: Reporter
 ) -> str:
     """Run the supervisor while the lease is renewed; halt it at once if the lease is lost."""
-    halt, lost = asyncio.Event(), []
+    halt, lost = asyncio.Event(), list[str]()
     await reporter.started()
     keeper = asyncio.ensure_future(_keep(conf, lease, reporter, halt, lost))
     relay = asyncio.ensure_future(_relay(stop, halt))
@@ -141,7 +141,11 @@ async def _relay(stop: asyncio.Event, halt: asyncio.Event) -> None:
 
 
 async def _keep(
-    conf: TunnelSettings, lease: Lease | None, reporter: Reporter, halt: asyncio.Event, lost: list
+    conf: TunnelSettings,
+    lease: Lease | None,
+    reporter: Reporter,
+    halt: asyncio.Event,
+    lost: list[str],
 ) -> None:
     """Renew the lease and store a heartbeat; a lease we cannot vouch for halts the connector."""
     interval = min(conf.HEARTBEAT_INTERVAL, conf.LEASE_TTL / 3)
@@ -154,7 +158,7 @@ async def _keep(
         await reporter.heartbeat()
 
 
-async def _renew(lease: Lease, conf: TunnelSettings, interval: float, lost: list) -> bool:
+async def _renew(lease: Lease, conf: TunnelSettings, interval: float, lost: list[str]) -> bool:
     try:
         if await lease.renew():
             return True

@@ -68,9 +68,11 @@ class SshConnector(Connector):
     async def start(self) -> None:
         options = self._options()
         try:
-            self._conn, self._client = await asyncssh.create_connection(
+            self._conn, client = await asyncssh.create_connection(
                 _Client, self.conf.SSH_HOST, **options
             )
+            assert isinstance(client, _Client)
+            self._client = client
         except asyncssh.PermissionDenied as exc:
             raise ConnectorError(
                 f"ssh authentication failed for {self.conf.SSH_USER}@{self.conf.SSH_HOST}: "
