@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from billiard.process import current_process
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 
@@ -28,6 +29,11 @@ def tunnel_run(name: str) -> str:
     conf = tunnel_settings()
     if name != conf.NAME:
         return f"ignored: this worker is configured for tunnel {conf.NAME!r}, not {name!r}"
+    if current_process().name != "MainProcess":
+        logger.warning(
+            "tunnel_run is running in a pool child: start the tunnel worker with --pool solo, "
+            "or a SIGKILLed worker may leave this supervisor running and SIGTERM won't drain it"
+        )
     return runner.tunnel_run(conf=conf, should_stop=_worker_stopping)
 
 
