@@ -1,4 +1,7 @@
-"""The ASGI application: the MCP endpoint at /mcp (and /mcp/), Django on every other path."""
+"""The ASGI application: the MCP endpoint at /mcp (and /mcp/), Django on every other path.
+
+config.ops wraps both: /healthz, /readyz and /metrics on every host, request ids, access logs.
+"""
 
 import os
 
@@ -8,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 django_application = get_asgi_application()  # sets Django up before the MCP bridge is imported
 
+from config.ops.asgi import wrap  # noqa: E402
 from mcp_bridge.asgi import mount  # noqa: E402
 
-application = mount(django_application)
+application = wrap(mount(django_application))

@@ -9,23 +9,78 @@ _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
     re.compile(r"(?i)((?:password|passwd|secret|token)\s*[=:]\s*)[^\s,'\"]+"),
     re.compile(r"(?i)(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+(@)"),
+    # Any other URL with credentials in it (redis://:pw@, amqp://user:pw@, https://u:p@).
+    re.compile(r"(?i)([a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s/]+(@)"),
 ]
+# Record attributes that logging itself sets; everything else on a record is an `extra`.
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+_MIN_SECRET_LENGTH = 8
+
+
+_secrets_cache: list[tuple[str, ...]] = []
+
+
+def _configured_secrets() -> tuple[str, ...]:
+    """Secret values from settings (the secret key, the database password, service tokens)."""
+    if _secrets_cache:
+        return _secrets_cache[0]
+    try:
+        from django.conf import settings
+
+        values = [
+            settings.SECRET_KEY,
+            settings.DATABASES["default"].get("PASSWORD", ""),
+            getattr(settings, "OPERATIONS", {}).get("METRICS_TOKEN", ""),
+            getattr(settings, "TUNNEL_WORKER", {}).get("TOKEN", ""),
+        ]
+    except Exception:  # noqa: BLE001 - settings not configured: patterns only
+        return ()
+    _secrets_cache.append(
+        tuple(v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LENGTH)
+    )
+    return _secrets_cache[0]
 
 
 def redact(text: str) -> str:
     """Return text with anything that looks like a secret replaced by [REDACTED]."""
+    for secret in _configured_secrets():
+        if secret in text:
+            text = text.replace(secret, "[REDACTED]")
     text = _PATTERNS[0].sub("[REDACTED]", text)
     text = _PATTERNS[1].sub(r"\1[REDACTED]", text)
     text = _PATTERNS[2].sub(r"\1[REDACTED]", text)
-    return _PATTERNS[3].sub(r"\1[REDACTED]\2", text)
+    text = _PATTERNS[3].sub(r"\1[REDACTED]\2", text)
+    return _PATTERNS[4].sub(r"\1[REDACTED]\2", text)
 
 
 class RedactSecretsFilter(logging.Filter):
-    """Rewrites each record's message so that no secret reaches a handler."""
+    """Rewrites each record's message, traceback and string extras so that no secret reaches a
+    handler (text or JSON)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info:
+            # Render the traceback once, redacted; formatters use exc_text when exc_info is gone.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key in _STANDARD_ATTRS or value is None or isinstance(value, bool | int | float):
+                continue
+            # Objects too (Django's `request` extra shows its query string): a JSON formatter
+            # prints str(value), so a value whose text holds a secret is replaced by that text,
+            # redacted.
+            text = value if isinstance(value, str) else str(value)
+            cleaned = redact(text)
+            if cleaned != text or isinstance(value, str):
+                setattr(record, key, cleaned)
         return True

@@ -200,3 +200,64 @@ class MovementAdmin(ReadOnlyMixin, TenantOnlyAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_active and request.user.is_staff
+
+
+# --- Low-stock job (issue 7) -----------------------------------------------------------------
+
+from django.utils.html import format_html_join  # noqa: E402
+from django.utils.safestring import mark_safe  # noqa: E402
+
+from inventory.models import LowStockReport, ReportSettings  # noqa: E402
+
+
+@admin.register(LowStockReport)
+class LowStockReportAdmin(ReadOnlyMixin, TenantOnlyAdmin):
+    """The low-stock job's results for this tenant, newest first (written by the beat task)."""
+
+    list_display = ("created_at", "item_count", "low_skus", "webhook_status", "webhook_attempts")
+    list_filter = ("webhook_status",)
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "item_count",
+        "items_table",
+        "webhook_status",
+        "webhook_attempts",
+        "webhook_delivered_at",
+        "webhook_last_error",
+    )
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    @admin.display(description="Low SKUs")
+    def low_skus(self, obj: LowStockReport) -> str:
+        skus = [row["sku"] for row in obj.items[:5]]
+        return ", ".join(skus) + (" …" if obj.item_count > 5 else "")
+
+    @admin.display(description="Items")
+    def items_table(self, obj: LowStockReport) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (r["sku"], r["name"], r["on_hand"], r["reorder_point"], r["next_restock"] or "—")
+                for r in obj.items
+            ),
+        )
+        head = (
+            "<tr><th>SKU</th><th>Name</th><th>On hand</th><th>Reorder point</th>"
+            "<th>Next restock</th></tr>"
+        )
+        return format_html_join("", "<table>{}{}</table>", [(mark_safe(head), rows)])  # noqa: S308
+
+
+@admin.register(ReportSettings)
+class ReportSettingsAdmin(TenantOnlyAdmin):
+    """One row per tenant: where the low-stock report is POSTed."""
+
+    list_display = ("__str__", "low_stock_webhook_url")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ReportSettings.objects.exists() and super().has_add_permission(request)

@@ -124,3 +124,58 @@ class Restock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.item.sku} on {self.expected_date} ({self.status})"
+
+
+# --- Low-stock job (issue 7): written by inventory.reports, shown in the tenant admin ----------
+
+
+class WebhookStatus(models.TextChoices):
+    NONE = "none", "No webhook configured"
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class LowStockReport(models.Model):
+    """One run of the low-stock job in this tenant: the active items at or below reorder point."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    item_count = models.PositiveIntegerField(default=0)
+    items = models.JSONField(
+        default=list, help_text="sku, name, on_hand, reorder_point, next_restock per item."
+    )
+    webhook_status = models.CharField(
+        max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.NONE
+    )
+    webhook_attempts = models.PositiveIntegerField(default=0)
+    webhook_delivered_at = models.DateTimeField(null=True, blank=True)
+    webhook_last_error = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.item_count} low on {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReportSettings(models.Model):
+    """This tenant's settings for the low-stock job (a single row)."""
+
+    low_stock_webhook_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Each low-stock report is POSTed here as JSON, retried with backoff. "
+        "Empty: no webhook.",
+    )
+    webhook_secret = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="If set, deliveries carry X-Inventory-Signature: sha256=<HMAC of the body>.",
+    )
+
+    class Meta:
+        verbose_name = "report settings"
+        verbose_name_plural = "report settings"
+
+    def __str__(self) -> str:
+        return "Report settings"

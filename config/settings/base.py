@@ -264,3 +264,41 @@ MCP_MAX_BODY_BYTES = env.int("MCP_MAX_BODY_BYTES", default=64 * 1024)
 MCP_AUTH_STALE_SECONDS = env.int("MCP_AUTH_STALE_SECONDS", default=300)
 # Public URL of the endpoint for RFC 9728 metadata; empty: derived from each request.
 MCP_RESOURCE_URL = env.str("MCP_RESOURCE_URL", default="")
+
+# --- Operations -------------------------------------------------------------------------------
+# Read by config.ops.conf; every key is documented in docs/operations.md.
+OPERATIONS: dict[str, object] = {
+    # /metrics needs `Authorization: Bearer <METRICS_TOKEN>`, or a client address inside one of
+    # METRICS_ALLOW_FROM (CIDRs). Neither set: /metrics answers 403. Never list loopback when a
+    # tunnel connector runs on this host: tunnelled requests arrive from 127.0.0.1 too.
+    "METRICS_TOKEN": env.str("METRICS_TOKEN", default=""),
+    "METRICS_ALLOW_FROM": env.list("METRICS_ALLOW_FROM", default=[]),
+    "METRICS_QUEUES": env.list("METRICS_CELERY_QUEUES", default=["default", "tunnel"]),
+    "READYZ_TIMEOUT": env.float("READYZ_TIMEOUT", default=2.0),
+    "READYZ_MIGRATIONS_TTL": env.float("READYZ_MIGRATIONS_TTL", default=30.0),
+    "LOW_STOCK_INTERVAL": env.float("LOW_STOCK_INTERVAL", default=3600.0),
+    "WEBHOOK_TIMEOUT": env.float("LOW_STOCK_WEBHOOK_TIMEOUT", default=5.0),
+    "WEBHOOK_MAX_RETRIES": env.int("LOW_STOCK_WEBHOOK_MAX_RETRIES", default=6),
+    "WEBHOOK_BACKOFF_MAX": env.int("LOW_STOCK_WEBHOOK_BACKOFF_MAX", default=600),
+    # Webhook URLs are typed by tenant admins: private, loopback and link-local targets are
+    # refused unless this is on (tests, single-tenant installs).
+    "WEBHOOK_ALLOW_PRIVATE": env.bool("LOW_STOCK_WEBHOOK_ALLOW_PRIVATE", default=False),
+}
+# Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
+MIDDLEWARE.insert(1, "config.ops.middleware.RequestContextMiddleware")
+LOGGING["filters"]["request_context"] = {"()": "config.ops.context.RequestContextFilter"}  # type: ignore[index]
+LOGGING["handlers"]["console"]["filters"] = ["request_context", "redact"]  # type: ignore[index]
+if LOG_FORMAT == "json":
+    # Every line through the one JSON handler: uvicorn's and Celery's too. config.ops.asgi
+    # writes the access lines (with request id, tenant and token name), so uvicorn's are off.
+    for _name in ("uvicorn", "uvicorn.error", "gunicorn.error"):
+        LOGGING["loggers"][_name] = {"handlers": ["console"], "propagate": False}  # type: ignore[index]
+    LOGGING["loggers"]["uvicorn.access"] = {"handlers": [], "propagate": False}  # type: ignore[index]
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Tool-call audit lines feed the MCP metrics, so they stay on whatever LOG_LEVEL says.
+LOGGING["loggers"]["mcp_bridge.audit"] = {"level": "INFO"}  # type: ignore[index]
+CELERY_BEAT_SCHEDULE["low-stock-scan"] = {
+    "task": "inventory.tasks.low_stock_scan_all",
+    "schedule": OPERATIONS["LOW_STOCK_INTERVAL"],
+    "options": {"expires": OPERATIONS["LOW_STOCK_INTERVAL"]},
+}

@@ -1,0 +1,1 @@
+"""Operations: health and readiness, Prometheus metrics, request context for logs, gunicorn."""

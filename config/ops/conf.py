@@ -1,0 +1,33 @@
+"""Typed access to the OPERATIONS settings dict (the only place that reads it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    """Every operations knob; docs/operations.md says what each one does."""
+
+    METRICS_TOKEN: str = ""
+    METRICS_ALLOW_FROM: tuple[str, ...] = ()
+    METRICS_QUEUES: tuple[str, ...] = ("default", "tunnel")
+    READYZ_TIMEOUT: float = 2.0
+    READYZ_MIGRATIONS_TTL: float = 30.0
+    LOW_STOCK_INTERVAL: float = 3600.0
+    WEBHOOK_TIMEOUT: float = 5.0
+    WEBHOOK_MAX_RETRIES: int = 6
+    WEBHOOK_BACKOFF_MAX: int = 600
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+
+
+def ops_settings(**overrides: Any) -> OpsSettings:
+    """The operations settings from Django settings, with optional overrides (tests)."""
+    raw: dict[str, Any] = dict(getattr(settings, "OPERATIONS", {}))
+    raw.update(overrides)
+    known = {f.name for f in fields(OpsSettings)}
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known}
+    return OpsSettings(**values)

@@ -1,0 +1,37 @@
+"""gunicorn settings for the web process: `gunicorn -c python:config.ops.gunicorn_conf
+config.asgi:application`. Every value comes from the environment.
+
+Multi-process metrics: when PROMETHEUS_MULTIPROC_DIR is set, the directory is emptied when the
+server starts and a dead worker's files are marked, so /metrics sums the live workers'
+counters (prometheus-client's multiprocess mode).
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+bind = f"{os.environ.get('WEB_BIND', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "uvicorn.workers.UvicornWorker"
+# Longer than the 2 s statement timeout and the readiness checks; an MCP call is short.
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+accesslog = None  # config.ops.asgi writes one access line per request (with its request id)
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server: Any) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,259 @@
+"""Liveness and readiness: the checks behind /healthz and /readyz.
+
+Readiness asks, each with its own timeout: can the database be reached, can the broker be
+reached, is every schema (public and each tenant's) migrated to the code's latest migrations,
+and is the tunnel up (required only when TUNNEL_GATES_READINESS is on). The migrations answer
+is cached for READYZ_MIGRATIONS_TTL seconds per process, so probes stay cheap with many tenants.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+from django.apps import apps
+from django.conf import settings
+from psycopg import sql
+
+from config.logging import redact
+from config.ops.conf import OpsSettings, ops_settings
+
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
+_migrations_lock = threading.Lock()
+_migrations_cache: dict[str, Any] = {"at": 0.0, "result": None}
+_CHUNK = 200  # schemas per UNION ALL query
+
+
+def liveness() -> dict[str, Any]:
+    """The process answers: nothing else is checked (a liveness probe must not flap)."""
+    return {"status": "ok"}
+
+
+def readiness(conf: OpsSettings | None = None) -> tuple[bool, dict[str, Any]]:
+    """(ready, report). The report names every check; `failing` lists the required ones down."""
+    conf = conf or ops_settings()
+    started = time.perf_counter()
+    db_future = _pool.submit(_database_and_dependents, conf)
+    broker_future = _pool.submit(_timed, _broker, conf)
+    checks: dict[str, dict[str, Any]] = {}
+    checks.update(db_future.result())
+    checks["broker"] = broker_future.result()
+    failing = [name for name, c in checks.items() if c.get("required", True) and not c["ok"]]
+    report = {
+        "status": "fail" if failing else "ok",
+        "failing": failing,
+        "checks": checks,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return not failing, report
+
+
+def _timed(fn: Any, conf: OpsSettings) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = {"ok": True, **(fn(conf) or {})}
+    except Exception as exc:  # noqa: BLE001 - any failure is "not ready", with its reason
+        result = {"ok": False, "error": _describe(exc)}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact(f"{type(exc).__name__}: {text}"[:300])
+
+
+# --- database, migrations, tunnel -------------------------------------------------------------
+
+
+def _conninfo(conf: OpsSettings) -> dict[str, Any]:
+    db = settings.DATABASES["default"]
+    info: dict[str, Any] = {
+        "dbname": db["NAME"],
+        "user": db.get("USER") or "postgres",
+        "connect_timeout": max(2, math.ceil(conf.READYZ_TIMEOUT)),
+        "options": f"-c statement_timeout={int(conf.READYZ_TIMEOUT * 1000)}",
+        "autocommit": True,
+    }
+    for key, name in (("HOST", "host"), ("PORT", "port"), ("PASSWORD", "password")):
+        if db.get(key):
+            info[name] = db[key]
+    return info
+
+
+def _database_and_dependents(conf: OpsSettings) -> dict[str, dict[str, Any]]:
+    """The database check; the migrations and tunnel checks need it, so they follow it."""
+    started = time.perf_counter()
+    try:
+        conn = psycopg.connect(**_conninfo(conf))
+    except Exception as exc:  # noqa: BLE001
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        return {
+            "database": {"ok": False, "error": _describe(exc), "ms": ms},
+            "migrations": {"ok": False, "error": "database unreachable"},
+            "tunnel": _tunnel_unknown(),
+        }
+    with conn:
+        checks = {"database": _timed(lambda _: _select_one(conn), conf)}
+        if checks["database"]["ok"]:
+            checks["migrations"] = _timed(lambda c: _migrations_cached(conn, c), conf)
+        else:
+            checks["migrations"] = {"ok": False, "error": "database unreachable"}
+    checks["tunnel"] = _tunnel() if checks["database"]["ok"] else _tunnel_unknown()
+    return checks
+
+
+def _select_one(conn: psycopg.Connection) -> dict[str, Any]:
+    conn.execute("SELECT 1").fetchone()
+    return {}
+
+
+def _migrations_cached(conn: psycopg.Connection, conf: OpsSettings) -> dict[str, Any]:
+    with _migrations_lock:
+        cached = _migrations_cache["result"]
+        if (
+            cached is not None
+            and time.monotonic() - _migrations_cache["at"] < conf.READYZ_MIGRATIONS_TTL
+        ):
+            return {**cached, "cached": True}
+        result = migrations_status(conn)
+        # A good answer is kept for the TTL; a bad one is rechecked on the next probe.
+        if result["ok"]:
+            _migrations_cache.update(at=time.monotonic(), result=result)
+        if not result["ok"]:
+            raise MigrationsPending(result)
+        return result
+
+
+class MigrationsPending(Exception):
+    """Some schema lacks the latest migrations; str() names them."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+        names = ", ".join(result["pending"][:10])
+        more = len(result["pending"]) - 10
+        super().__init__(
+            f"{len(result['pending'])} schema(s) behind: {names}"
+            + (f" (+{more})" if more > 0 else "")
+        )
+
+
+def expected_migrations() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(public, tenant): the latest migration of each shared app and of each tenant app."""
+    from django.db.migrations.loader import MigrationLoader
+
+    leaves = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
+    labels = {cfg.name: cfg.label for cfg in apps.get_app_configs()}
+    shared = {labels[n] for n in settings.SHARED_APPS if n in labels}
+    tenant = {labels[n] for n in settings.TENANT_APPS if n in labels}
+    return [x for x in leaves if x[0] in shared], [x for x in leaves if x[0] in tenant]
+
+
+def migrations_status(conn: psycopg.Connection) -> dict[str, Any]:
+    """Which schemas lack one of the latest migrations. Uses one query per 200 schemas."""
+    from django_tenants.utils import get_public_schema_name, get_tenant_model
+
+    public_expected, tenant_expected = expected_migrations()
+    public = get_public_schema_name()
+    table = get_tenant_model()._meta.db_table
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT schema_name FROM {}.{} WHERE schema_name <> %s ORDER BY schema_name"
+        ).format(sql.Identifier(public), sql.Identifier(table)),
+        [public],
+    ).fetchall()
+    wanted = {public: public_expected, **{r[0]: tenant_expected for r in rows}}
+    existing = {
+        r[0]
+        for r in conn.execute(
+            "SELECT n.nspname FROM pg_namespace n WHERE n.nspname = ANY(%s) AND "
+            "to_regclass(quote_ident(n.nspname) || '.django_migrations') IS NOT NULL",
+            [list(wanted)],
+        )
+    }
+    pending = sorted(s for s in wanted if s not in existing)
+    schemas = sorted(existing)
+    for i in range(0, len(schemas), _CHUNK):
+        pending += _behind(conn, schemas[i : i + _CHUNK], wanted)
+    return {"ok": not pending, "tenants": len(rows), "pending": sorted(pending)}
+
+
+def _behind(
+    conn: psycopg.Connection, schemas: list[str], wanted: dict[str, list[tuple[str, str]]]
+) -> list[str]:
+    parts, params = [], []
+    for schema in schemas:
+        pairs = wanted[schema]
+        if not pairs:
+            continue
+        parts.append(
+            sql.SQL(
+                "SELECT %s AS s, count(*) AS n FROM {}.django_migrations WHERE (app, name) IN ({})"
+            ).format(
+                sql.Identifier(schema),
+                sql.SQL(", ").join(sql.SQL("(%s, %s)") for _ in pairs),
+            )
+        )
+        params += [schema, *(v for pair in pairs for v in pair)]
+    if not parts:
+        return []
+    found = dict(conn.execute(sql.SQL(" UNION ALL ").join(parts), params).fetchall())
+    return [s for s in schemas if found.get(s, 0) < len(wanted[s])]
+
+
+def _tunnel() -> dict[str, Any]:
+    from django.db import connection
+
+    from tunnel_worker.selectors import tunnel_state
+
+    try:
+        state = tunnel_state()
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "required": True, "error": _describe(exc)}
+    finally:
+        connection.close()  # this pool thread's ORM connection: don't keep it between probes
+    return {
+        "ok": bool(state["ready"]),
+        "required": bool(state["gates_readiness"] and state["enabled"]),
+        "name": state["name"],
+        "backend": state["backend"],
+        "state": state["state"],
+        "up": state["up"],
+        "stale": state["stale"],
+        "reconnects": state["reconnects"],
+        "backoff_seconds": state["backoff_seconds"],
+    }
+
+
+def _tunnel_unknown() -> dict[str, Any]:
+    from tunnel_worker.conf import tunnel_settings
+
+    conf = tunnel_settings()
+    required = conf.GATES_READINESS and conf.BACKEND != "off"
+    return {"ok": False, "required": required, "error": "database unreachable: state unknown"}
+
+
+# --- broker -----------------------------------------------------------------------------------
+
+
+def _broker(conf: OpsSettings) -> dict[str, Any]:
+    url = str(settings.CELERY_BROKER_URL)
+    timeout = conf.READYZ_TIMEOUT
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return {"transport": "redis"}
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=timeout) as conn:
+        conn.ensure_connection(max_retries=1, timeout=timeout)
+        return {"transport": conn.transport_cls}

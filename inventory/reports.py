@@ -1,0 +1,178 @@
+"""The low-stock job: snapshot low_stock_items() into a report, and deliver it to the tenant's
+webhook. Services write in the current tenant's schema; the Celery tasks enter the tenant."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from config.ops.conf import ops_settings
+from inventory.models import LowStockReport, ReportSettings, WebhookStatus
+from inventory.selectors import low_stock_items
+from inventory.tenancy.models import Tenant
+
+REPORTS_KEPT = 100
+RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
+
+
+class WebhookError(Exception):
+    """A delivery failed in a way a later attempt may fix (network, timeout, 5xx, 429)."""
+
+
+class WebhookRefused(Exception):
+    """A delivery that retrying cannot fix (a refused target, a 4xx answer)."""
+
+
+def job_tenant_schemas() -> list[str]:
+    """Schema names of the active tenants, in order: the tenants a per-tenant job visits."""
+    return list(
+        Tenant.objects.filter(is_active=True)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def low_stock_rows() -> list[dict[str, Any]]:
+    """The current tenant's low-stock items as plain data (the one rule: low_stock_items)."""
+    return [
+        {
+            "sku": item.sku,
+            "name": item.name,
+            "on_hand": int(item.on_hand),  # type: ignore[attr-defined]
+            "reorder_point": item.reorder_point,
+            "next_restock": item.next_restock.isoformat() if item.next_restock else None,  # type: ignore[attr-defined]
+        }
+        for item in low_stock_items().order_by("sku")
+    ]
+
+
+def webhook_settings() -> ReportSettings | None:
+    """This tenant's report settings row, if the tenant saved one."""
+    return ReportSettings.objects.order_by("pk").first()
+
+
+@transaction.atomic
+def low_stock_report_create() -> LowStockReport:
+    """Store a low-stock report for the current tenant and keep only the latest REPORTS_KEPT."""
+    rows = low_stock_rows()
+    config = webhook_settings()
+    wants_webhook = bool(config and config.low_stock_webhook_url)
+    report = LowStockReport(
+        items=rows,
+        item_count=len(rows),
+        webhook_status=WebhookStatus.PENDING if wants_webhook else WebhookStatus.NONE,
+    )
+    report.full_clean()
+    report.save()
+    stale = LowStockReport.objects.order_by("-created_at", "-id").values_list("pk", flat=True)
+    LowStockReport.objects.filter(pk__in=list(stale[REPORTS_KEPT:])).delete()
+    return report
+
+
+def webhook_payload(report: LowStockReport) -> dict[str, Any]:
+    return {
+        "event": "low_stock",
+        "tenant": connection.schema_name,
+        "report_id": report.pk,
+        "created_at": report.created_at.isoformat(),
+        "item_count": report.item_count,
+        "items": report.items,
+    }
+
+
+def low_stock_webhook_deliver(*, report: LowStockReport) -> None:
+    """POST one report to the current tenant's webhook; record the attempt on the report.
+
+    Raises WebhookError when a retry may help and WebhookRefused when it cannot.
+    """
+    config = webhook_settings()
+    if not config or not config.low_stock_webhook_url:
+        _record(report, status=WebhookStatus.NONE, error="")
+        return
+    conf = ops_settings()
+    LowStockReport.objects.filter(pk=report.pk).update(webhook_attempts=F("webhook_attempts") + 1)
+    body = json.dumps(webhook_payload(report), separators=(",", ":")).encode()
+    try:
+        check_webhook_target(config.low_stock_webhook_url, allow_private=conf.WEBHOOK_ALLOW_PRIVATE)
+        response = httpx.post(
+            config.low_stock_webhook_url,
+            content=body,
+            headers=_headers(report, body, config.webhook_secret),
+            timeout=conf.WEBHOOK_TIMEOUT,
+            follow_redirects=False,
+            trust_env=False,
+        )
+    except httpx.HTTPError as exc:
+        _record(report, status=WebhookStatus.PENDING, error=f"{type(exc).__name__}: {exc}")
+        raise WebhookError(str(exc)) from exc
+    except WebhookRefused as exc:
+        _record(report, status=WebhookStatus.FAILED, error=str(exc))
+        raise
+    if response.is_success:
+        _record(report, status=WebhookStatus.DELIVERED, error="", delivered=True)
+        return
+    error = f"HTTP {response.status_code} from the webhook"
+    if response.status_code in RETRYABLE_STATUSES:
+        _record(report, status=WebhookStatus.PENDING, error=error)
+        raise WebhookError(error)
+    _record(report, status=WebhookStatus.FAILED, error=error)
+    raise WebhookRefused(error)
+
+
+def low_stock_webhook_give_up(*, report: LowStockReport, error: str) -> None:
+    """Mark a delivery failed once its retries are spent."""
+    _record(report, status=WebhookStatus.FAILED, error=error)
+
+
+def check_webhook_target(url: str, *, allow_private: bool) -> None:
+    """Refuse non-HTTP URLs, and (unless allowed) hosts resolving to private or local addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookRefused("the webhook URL must be http(s)://host/...")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise WebhookError(f"cannot resolve {parts.hostname}: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise WebhookRefused(
+                f"{parts.hostname} resolves to a non-public address; refused "
+                "(LOW_STOCK_WEBHOOK_ALLOW_PRIVATE allows it)"
+            )
+
+
+def _headers(report: LowStockReport, body: bytes, secret: str) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "tenant-inventory-webhook/1",
+        "X-Inventory-Event": "low_stock",
+        # Stable across retries, so a receiver can drop duplicates.
+        "X-Inventory-Delivery": f"{connection.schema_name}:{report.pk}",
+    }
+    if secret:
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers["X-Inventory-Signature"] = f"sha256={digest}"
+    return headers
+
+
+def _record(report: LowStockReport, *, status: str, error: str, delivered: bool = False) -> None:
+    LowStockReport.objects.filter(pk=report.pk).update(
+        webhook_status=status,
+        webhook_last_error=error[:300],
+        webhook_delivered_at=timezone.now() if delivered else None,
+    )
