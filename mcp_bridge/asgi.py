@@ -5,7 +5,9 @@ HTTP session manager is started and stopped.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from typing import Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
@@ -16,6 +18,9 @@ from mcp_bridge.http import METADATA_PATH, McpGate, send_metadata
 from mcp_bridge.server import build_server
 
 logger = logging.getLogger(__name__)
+
+# Django's ASGIHandler is typed with plain dicts rather than Starlette's Scope/Message aliases.
+AnyASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 MCP_PATHS = frozenset({"/mcp", "/mcp/"})
 METADATA_PATHS = frozenset({METADATA_PATH, METADATA_PATH + "/mcp"})
@@ -41,7 +46,7 @@ def build_mcp_http(conf: McpSettings) -> tuple[ASGIApp, StreamableHTTPSessionMan
 class Router:
     """Dispatch by path; run the MCP session manager for the lifetime of the server."""
 
-    def __init__(self, django_app: ASGIApp, conf: McpSettings | None = None) -> None:
+    def __init__(self, django_app: AnyASGIApp, conf: McpSettings | None = None) -> None:
         self.conf = conf or mcp_settings()
         self.django_app = django_app
         self.mcp_app, self.manager = build_mcp_http(self.conf)
@@ -71,6 +76,6 @@ class Router:
         await send({"type": "lifespan.shutdown.complete"})
 
 
-def mount(django_app: ASGIApp) -> Router:
+def mount(django_app: AnyASGIApp) -> Router:
     """Wrap Django's ASGI application so /mcp is served beside it on the same port."""
     return Router(django_app)

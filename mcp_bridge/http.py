@@ -44,39 +44,34 @@ class McpGate:
         if raw is None:
             await self._unauthorized(scope, send, error=None)
             return
-        principal, status = await anyio.to_thread.run_sync(
-            self._check, raw, headers.get("host", "")
-        )
-        if principal is None:
-            if status == 503:
-                await _send_json(
-                    send,
-                    503,
-                    {
-                        "error": "temporarily_unavailable",
-                        "error_description": "cannot verify credentials",
-                    },
-                    [(b"retry-after", b"5")],
-                )
-            else:
-                await self._unauthorized(scope, send, error="invalid_token")
-            return
-        if status == 429:
-            await _send_json(
-                send, 429, {"error": "rate_limited", "error_description": "too many requests"}
-            )
+        host = headers.get("host", "")
+        principal, status, retry_after = await anyio.to_thread.run_sync(self._check, raw, host)
+        if principal is None or status != 200:
+            await self._refuse(scope, send, status, retry_after)
             return
         scope[SCOPE_KEY] = principal
         await self.app(scope, receive, send)
 
-    def _check(self, raw: str, host: str) -> tuple[Principal | None, int]:
+    async def _refuse(self, scope: Scope, send: Send, status: int, retry_after: int) -> None:
+        if status == 401:
+            await self._unauthorized(scope, send, error="invalid_token")
+            return
+        error, description = {
+            429: ("rate_limited", "too many requests for this token"),
+            503: ("temporarily_unavailable", "credentials cannot be verified right now"),
+        }[status]
+        body = {"error": error, "error_description": description}
+        await _send_json(send, status, body, [(b"retry-after", str(retry_after).encode())])
+
+    def _check(self, raw: str, host: str) -> tuple[Principal | None, int, int]:
+        """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
         from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
 
         result = authenticate(raw_token=raw, host=host, conf=self.conf)
         if result.principal is None:
-            return None, 503 if result.unavailable else 401
+            return None, 503 if result.unavailable else 401, 5
         wait = throttle(principal=result.principal, rate=self.conf.rate)
-        return result.principal, 429 if wait else 200
+        return result.principal, 429 if wait else 200, wait
 
     async def _unauthorized(self, scope: Scope, send: Send, *, error: str | None) -> None:
         # RFC 6750 §3: no error code when the request carried no credential at all.
@@ -84,8 +79,8 @@ class McpGate:
         if error:
             parts.append(f'error="{error}"')
             parts.append(
-                'error_description="missing, unknown, revoked or expired token, no mcp '
-                "scope, or a host that is not this token's tenant\""
+                'error_description="unknown, revoked or expired token, no mcp scope, '
+                "or a host outside this token's tenant\""
             )
         parts.append(f'resource_metadata="{metadata_url(scope, self.conf)}"')
         challenge = "Bearer " + ", ".join(parts)
@@ -96,7 +91,10 @@ class McpGate:
 def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
     """Exact match, or "scheme://host:*" for any port of that host."""
     for pattern in allowed:
-        if origin == pattern or (pattern.endswith(":*") and origin.startswith(pattern[:-1])):
+        if origin == pattern:
+            return True
+        prefix = pattern[:-1]  # "scheme://host:" when the pattern ends in ":*"
+        if pattern.endswith(":*") and origin[len(prefix) :].isdigit() and origin.startswith(prefix):
             return True
     return False
 

@@ -77,7 +77,7 @@ async def guard_tool_call(
         return await call_next(ctx)
     params: Mapping[str, Any] = ctx.params or {}
     principal = principal_from(ctx)
-    record = CallRecord(tool=str(params.get("name", ""))[:80])
+    record = CallRecord(tool=str(params.get("name", ""))[:80], sku=_sku_argument(params))
     started = time.perf_counter()
     token = call_started(record)
     try:
@@ -101,6 +101,12 @@ async def guard_tool_call(
     finally:
         call_finished(token)
         audit_log(principal, record, (time.perf_counter() - started) * 1000)
+
+
+def _sku_argument(params: Mapping[str, Any]) -> str | None:
+    arguments = params.get("arguments")
+    sku = arguments.get("sku") if isinstance(arguments, Mapping) else None
+    return sku[:80] if isinstance(sku, str) else None
 
 
 def _meta_tenant(params: Mapping[str, Any]) -> str | None:

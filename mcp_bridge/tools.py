@@ -13,8 +13,7 @@ from typing import Annotated, Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from inventory.selectors import low_stock_items, stock_snapshot
@@ -60,26 +59,43 @@ class LowStockResult(BaseModel):
     truncated: bool = Field(description="True when more items are low than were returned.")
 
 
-def _caller(ctx: Context) -> Principal:
-    principal = principal_from(ctx.request_context)
-    if principal is None:  # the HTTP gate and mcp_stdio always set one; fail closed anyway
-        note(outcome="unauthenticated")
-        raise ToolError("not authenticated: no tenant for this call")
-    return principal
+# Tools return a CallToolResult themselves so that an error's text is exactly what the model
+# should read (the SDK would prefix a raised ToolError); `Annotated[CallToolResult, Model]`
+# still declares Model as the output schema, and the SDK validates successful results against it.
 
 
-def _cannot_confirm(subject: str, reason: str) -> ToolError:
-    note(outcome="unavailable")
-    return ToolError(
-        f"{subject} cannot be confirmed right now ({reason}). "
-        "Do not state a quantity or that the item does not exist; try again later."
+def _ok(result: BaseModel) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=result.model_dump_json())],
+        structured_content=result.model_dump(mode="json"),
     )
+
+
+def _error(text: str, outcome: str) -> CallToolResult:
+    note(outcome=outcome)
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _cannot_confirm(subject: str, reason: str) -> CallToolResult:
+    return _error(
+        f"{subject} cannot be confirmed right now ({reason}). "
+        "Do not state a quantity or that the item does not exist; try again later.",
+        outcome="unavailable",
+    )
+
+
+def _caller(ctx: Context) -> Principal | None:
+    # The HTTP gate and mcp_stdio always provide one; fail closed anyway.
+    return principal_from(ctx.request_context)
+
+
+_NO_TENANT = "not authenticated: no tenant for this call"
 
 
 def check_stock(
     sku: Annotated[str, Field(description=f"The item's SKU; {SKU_RULE}.")],
     ctx: Context,
-) -> StockResult:
+) -> Annotated[CallToolResult, StockResult]:
     """Current stock of one SKU in your inventory: the on-hand total and the next restock date.
 
     Returns {sku, found, quantity, restock_date}. `found: false` means no item with this SKU
@@ -89,28 +105,28 @@ def check_stock(
     that, and never turn it into a quantity or into "not found".
     """
     principal = _caller(ctx)
-    note(sku=sku)
+    if principal is None:
+        return _error(_NO_TENANT, outcome="unauthenticated")
     try:
         validate_sku(sku)  # before any database access: invalid input makes no query
     except ValidationError as exc:
-        note(outcome="invalid_sku")
-        raise ToolError(f"{exc.messages[0]} (got {sku[:80]!r})") from None
+        return _error(f"{exc.messages[0]} (got {sku[:80]!r})", outcome="invalid_sku")
     try:
         with tenant_db(principal.schema_name):
             snapshot = stock_snapshot(sku=sku)
     except DatabaseError as exc:
-        raise _cannot_confirm(f"stock for {sku}", describe_db_error(exc)) from None
+        return _cannot_confirm(f"stock for {sku}", describe_db_error(exc))
     except Exception:
         logger.exception("check_stock failed for tenant %s", principal.schema_name)
-        raise _cannot_confirm(f"stock for {sku}", "internal error") from None
+        return _cannot_confirm(f"stock for {sku}", "internal error")
     note(outcome="found" if snapshot["found"] else "not_found")
-    return StockResult.model_validate(snapshot)
+    return _ok(StockResult.model_validate(snapshot))
 
 
 def list_low_stock(
     ctx: Context,
     limit: Annotated[int, Field(ge=1, le=100, description="Most items to return.")] = 25,
-) -> LowStockResult:
+) -> Annotated[CallToolResult, LowStockResult]:
     """Active items whose on-hand total is at or below their reorder point, by SKU.
 
     Read-only. Each item gives its confirmed on-hand `quantity`, `reorder_point` and next
@@ -118,12 +134,14 @@ def list_low_stock(
     right now: report that instead of guessing.
     """
     principal = _caller(ctx)
+    if principal is None:
+        return _error(_NO_TENANT, outcome="unauthenticated")
     fields = ("sku", "name", "on_hand", "reorder_point", "next_restock")
     try:
         with tenant_db(principal.schema_name):
             rows = list(low_stock_items().order_by("sku").values(*fields)[: limit + 1])
     except DatabaseError as exc:
-        raise _cannot_confirm("the low-stock list", describe_db_error(exc)) from None
+        return _cannot_confirm("the low-stock list", describe_db_error(exc))
     note(outcome="ok")
     items = [
         LowStockItem(
@@ -135,7 +153,7 @@ def list_low_stock(
         )
         for r in rows[:limit]
     ]
-    return LowStockResult(items=items, truncated=len(rows) > limit)
+    return _ok(LowStockResult(items=items, truncated=len(rows) > limit))
 
 
 @dataclass(frozen=True)

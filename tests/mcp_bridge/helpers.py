@@ -144,6 +144,9 @@ class TcpProxy:
         if self._stopped:
             return
         self._stopped = True
+        # shutdown() wakes the thread blocked in accept(); close() alone leaves it listening.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         with self._lock:
             for conn in self._conns:
