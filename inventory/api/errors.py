@@ -7,14 +7,17 @@ the core's exceptions are mapped to HTTP in one place and never twice.
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from inventory.api.conf import max_body_bytes
 from inventory.services import IdempotencyConflict, InsufficientStock, InventoryError, NotFound
 
 UNAUTHENTICATED = "a valid bearer token for this tenant is required"
@@ -30,6 +33,11 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code)
 
 
+def body_too_large() -> ApiError:
+    cap = max_body_bytes()
+    return ApiError(413, "request_too_large", f"the request body is larger than {cap} bytes")
+
+
 def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
 
@@ -43,12 +51,26 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, InventoryError):
         return ApiError(400, exc.code, str(exc))
     if isinstance(exc, DjangoValidationError):
+        if _is_duplicate(exc):
+            fields = _flatten(as_serializer_error(exc))
+            return ApiError(409, "already_exists", _summary(fields), fields)
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return body_too_large()
     if isinstance(exc, DataError):
         return ApiError(400, "out_of_range", "a value is outside the range this service can store")
     if isinstance(exc, IntegrityError):
         return ApiError(409, "conflict", "the request conflicts with a concurrent change; retry it")
     return exc
+
+
+def _is_duplicate(exc: DjangoValidationError) -> bool:
+    errors = [e for errs in getattr(exc, "error_dict", {}).values() for e in errs]
+    return bool(errors) and all(e.code == "unique" for e in errors)
+
+
+def _summary(fields: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{name}: {msgs[0]}" for name, msgs in fields.items()) or "invalid input"
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -74,12 +96,10 @@ def _shape(exc: exceptions.APIException) -> dict:
         return error_body("unauthenticated", UNAUTHENTICATED)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        summary = "; ".join(f"{name}: {msgs[0]}" for name, msgs in fields.items())
-        return error_body("invalid", summary or "invalid input", fields)
+        return error_body("invalid", _summary(fields), fields)
     if isinstance(exc, exceptions.Throttled):
-        return error_body(
-            "throttled", f"too many requests for this token; retry in {exc.wait:.0f}s"
-        )
+        wait = getattr(exc, "wait", None) or 0
+        return error_body("throttled", f"too many requests for this token; retry in {wait:.0f}s")
     return error_body(exc.default_code, str(exc.detail))
 
 
@@ -96,6 +116,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """JSON 404 for paths under /api/v1/ that match no endpoint."""
     return JsonResponse(error_body("not_found", "no such endpoint"), status=404)
@@ -107,7 +128,7 @@ def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResp
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable error code.")
     message = serializers.CharField(help_text="What went wrong, for a human.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Per-field messages for validation errors; empty otherwise.",
     )
@@ -122,7 +143,8 @@ _DESCRIPTIONS = {
     401: "Missing, malformed, unknown, revoked or expired token, or a token of another tenant.",
     403: "The token lacks the scope named in the message.",
     404: "No such resource (or page).",
-    409: "Insufficient stock, an idempotency-key conflict, or a concurrent change.",
+    409: "Insufficient stock, an idempotency-key conflict, a duplicate SKU or location code, "
+    "or a concurrent change.",
     413: "The request body is larger than the configured cap.",
     415: "The request body is not JSON.",
     429: "Too many requests for this token; see Retry-After.",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import InvalidPage
-from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
@@ -36,7 +35,7 @@ class CappedPagination(PageNumberPagination):
     page_size_query_param = "page_size"
 
     def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: APIView | None = None
+        self, queryset: Any, request: Request, view: APIView | None = None
     ) -> list[Any]:
         size = _positive_int(request, "page_size", page_size(), max_page_size())
         number = _positive_int(request, "page", 1, None)

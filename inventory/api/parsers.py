@@ -7,7 +7,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from inventory.api.conf import max_body_bytes
-from inventory.api.errors import ApiError
+from inventory.api.errors import body_too_large
 
 
 def _reject_constant(name: str) -> None:
@@ -19,7 +19,7 @@ class CappedJSONParser(JSONParser):
         cap = max_body_bytes()
         raw = stream.read(cap + 1) if stream is not None else b""
         if len(raw) > cap:
-            raise ApiError(413, "request_too_large", f"the request body is larger than {cap} bytes")
+            raise body_too_large()
         try:
             data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
             json.dumps(data, ensure_ascii=False).encode("utf-8")  # rejects lone surrogates

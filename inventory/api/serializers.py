@@ -5,6 +5,7 @@ They hold no business rules: those live in inventory.services (called by the vie
 
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 
 from inventory.api.fields import (
@@ -18,12 +19,17 @@ from inventory.api.fields import (
 from inventory.models import Item, Location, Movement, MovementKind, Restock
 
 
-def _max(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length  # type: ignore[return-value]
+def _max(model: type[models.Model], field: str) -> int:
+    return int(model._meta.get_field(field).max_length)  # type: ignore[union-attr,arg-type]
 
 
 def _location_code(**kwargs: Any) -> StrictCharField:
     return StrictCharField(max_length=_max(Location, "code"), **kwargs)
+
+
+def _code_of(relation: str) -> serializers.CharField:
+    """The code of a related location, or null."""
+    return serializers.CharField(source=f"{relation}.code", read_only=True, allow_null=True)
 
 
 def _reject(data: object, names: tuple[str, ...], why: str) -> None:
@@ -91,8 +97,8 @@ class LocationSerializer(serializers.Serializer):
 
 class MovementSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="item.sku", read_only=True)
-    from_location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    to_location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    from_location = _code_of("from_location")
+    to_location = _code_of("to_location")
 
     class Meta:
         model = Movement
@@ -128,9 +134,12 @@ class MovementCreateSerializer(serializers.Serializer):
 
 class RestockSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="item.sku", read_only=True)
-    location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    receipt = serializers.PrimaryKeyRelatedField(
-        read_only=True, allow_null=True, help_text="The receipt movement, once received."
+    location = _code_of("location")
+    receipt = serializers.IntegerField(
+        source="receipt_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the receipt movement, once received.",
     )
 
     class Meta:

@@ -54,10 +54,14 @@ def _valid_sku(sku: str, field: str = "sku") -> str:
 
 
 def _item_row(sku: str) -> Item:
-    """The item with on-hand and next restock, or 404 (also for another tenant's SKU)."""
+    """The item with on-hand and next restock, or 404.
+
+    Not-found messages never echo the identifier, so every unknown resource (including one that
+    exists only in another tenant) gets a byte-identical answer.
+    """
     item = selectors.item_list_with_stock().filter(sku=_valid_sku(sku)).first()
     if item is None:
-        raise ApiError(404, "not_found", f"no item with SKU {sku!r}")
+        raise ApiError(404, "not_found", "no item with this SKU")
     return item
 
 
@@ -65,7 +69,7 @@ def _item_ref(sku: str) -> Item:
     item = Item.objects.filter(sku=sku).first()
     if item is None:
         raise ApiError(
-            400, "invalid", f"sku: no item with SKU {sku!r}", {"sku": [f"no item with SKU {sku!r}"]}
+            400, "invalid", "sku: no item with this SKU", {"sku": ["no item with this SKU"]}
         )
     return item
 
@@ -78,8 +82,8 @@ def _location_ref(code: str | None, field: str) -> Location | None:
         raise ApiError(
             400,
             "invalid",
-            f"{field}: no location with code {code!r}",
-            {field: [f"no location with code {code!r}"]},
+            f"{field}: no location with this code",
+            {field: ["no location with this code"]},
         )
     return location
 
@@ -271,7 +275,7 @@ class MovementListCreateView(_ListView):
 def _restock(pk: int) -> Restock:
     restock = Restock.objects.select_related("item", "location").filter(pk=pk).first()
     if restock is None:
-        raise ApiError(404, "not_found", f"no restock with id {pk}")
+        raise ApiError(404, "not_found", "no restock with this id")
     return restock
 
 
