@@ -6,6 +6,7 @@ Runs inside `python -m config.embedded`, which supplies DATABASE_URL and REDIS_U
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -65,8 +66,9 @@ def _demo_token() -> str:
     return token
 
 
-def _processes(env: dict[str, str]) -> dict[str, list[str]]:
-    procs = {
+def _processes() -> dict[str, list[str]]:
+    celery = [PY, "-m", "celery", "-A", "config"]
+    return {
         "web": [
             PY,
             "-m",
@@ -78,44 +80,61 @@ def _processes(env: dict[str, str]) -> dict[str, list[str]]:
             str(PORT),
         ],
         "worker": [
-            PY,
-            "-m",
-            "celery",
-            "-A",
-            "config",
+            *celery,
             "worker",
             "-Q",
             "default",
             "-c",
             "1",
-            "--loglevel",
-            "INFO",
             "-n",
             "default@%h",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
         ],
         "beat": [
-            PY,
-            "-m",
-            "celery",
-            "-A",
-            "config",
+            *celery,
             "beat",
             "--loglevel",
             "INFO",
             "--schedule",
             str(DATA / "celerybeat-schedule"),
         ],
+        # A local SSH edge (development only) and the tunnel worker that dials out to it.
+        "edge": [PY, "manage.py", "tunnel_edge"],
+        "tunnel": [
+            *celery,
+            "worker",
+            "-Q",
+            "tunnel",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--prefetch-multiplier",
+            "1",
+            "-n",
+            "tunnel@%h",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
     }
-    procs.update(_tunnel_processes(env))
-    return procs
 
 
-def _tunnel_processes(env: dict[str, str]) -> dict[str, list[str]]:
-    try:
-        from tunnel_worker import devstack  # noqa: PLC0415 - optional until the tunnel app is present
-    except ImportError:
-        return {}
-    return devstack.processes(python=PY, data_dir=DATA, env=env, upstream_port=PORT)
+def _tunnel_env() -> dict[str, str]:
+    """TUNNEL_* settings for dialling the local demo edge (keys are created under .data/)."""
+    exports = _manage("tunnel_edge", "--print-env", capture=True)
+    env = {}
+    for line in exports.splitlines():
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").partition("=")
+            env[key] = shlex.split(value)[0] if value else ""
+    env["TUNNEL_UPSTREAM"] = f"http://127.0.0.1:{PORT}"
+    bind, port = env.get("TUNNEL_SSH_REMOTE_BIND", "127.0.0.1"), env.get("TUNNEL_SSH_REMOTE_PORT")
+    if port:
+        env.setdefault("TUNNEL_PUBLIC_URL", f"http://{bind}:{port}/mcp")
+    return env
 
 
 def _wait_ready(url: str, host: str, timeout: float = 60) -> None:
@@ -127,6 +146,20 @@ def _wait_ready(url: str, host: str, timeout: float = 60) -> None:
         except httpx.HTTPError:
             time.sleep(0.2)
     raise SystemExit(f"the web server did not answer on {url} within {timeout:.0f}s")
+
+
+def _wait_tunnel(timeout: float) -> None:
+    """Give the tunnel a moment to connect, so the banner's tunnel URL already works."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check = subprocess.run([PY, "manage.py", "tunnel_status"], cwd=ROOT, capture_output=True)
+        if check.returncode == 0:
+            return
+        time.sleep(1)
+    print(
+        "[make run] the tunnel is not connected yet; `manage.py tunnel_status` shows why",
+        file=sys.stderr,
+    )
 
 
 def _banner(token: str, env: dict[str, str]) -> str:
@@ -173,9 +206,11 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for name, cmd in _processes(env).items():
+    env.update(_tunnel_env())
+    for name, cmd in _processes().items():
         children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env)
     _wait_ready(f"http://127.0.0.1:{PORT}/admin/login/", "demo.localhost")
+    _wait_tunnel(timeout=30)
     print(_banner(token, env), flush=True)
     while not stopping:
         dead = [n for n, p in children.items() if p.poll() is not None]

@@ -3,10 +3,13 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from inventory.tenancy.admin import PublicOnlyAdmin
 from tunnel_worker.models import TunnelEvent, TunnelStatus
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(PublicOnlyAdmin):
+    """The tunnel belongs to the deployment, not to a tenant: public admin only, read-only."""
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
