@@ -64,6 +64,7 @@ async def mcp_client(
     host: str | None = None,
     origin: str | None = None,
     seen: Seen | None = None,
+    mode: str = "auto",
 ) -> AsyncIterator[tuple[Client, Seen]]:
     """The SDK's own Client over Streamable HTTP, with bearer auth and optional Host/Origin."""
     headers: dict[str, str] = {}
@@ -81,7 +82,7 @@ async def mcp_client(
             seen.challenges.append(response.headers["www-authenticate"])
 
     http = httpx2.AsyncClient(headers=headers, timeout=30.0, event_hooks={"response": [record]})
-    async with http, Client(streamable_http_client(url, http_client=http)) as client:
+    async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
         yield client, seen
 
 

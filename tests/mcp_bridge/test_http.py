@@ -4,7 +4,9 @@ import json
 
 import anyio
 import httpx
+import pytest
 from django.utils import timezone
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from inventory.tenancy.models import ApiToken
 from inventory.tenancy.services import token_revoke
@@ -45,13 +47,17 @@ def test_lists_only_allowlisted_tools_with_declared_output_schema(server, tenant
     anyio.run(body)
 
 
-def test_check_stock_found_and_not_found(server, tenant_a, tenant_b, unique_sku) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_check_stock_found_and_not_found(server, tenant_a, tenant_b, unique_sku, mode) -> None:  # noqa: ANN001
+    """Both protocol eras the SDK negotiates: 2026-07-28 (auto) and the initialize handshake."""
     stock = stock_item(tenant_a, unique_sku, quantity=9)
     stock_item(tenant_b, unique_sku + "B", quantity=4)
     token = issue(tenant_a)
 
     async def body() -> None:
-        async with mcp_client(_url(server), token) as (client, _):
+        async with mcp_client(_url(server), token, mode=mode) as (client, _):
+            era = MODERN_PROTOCOL_VERSIONS if mode == "auto" else HANDSHAKE_PROTOCOL_VERSIONS
+            assert client.protocol_version in era
             found = await client.call_tool("check_stock", {"sku": stock.sku})
             assert not found.is_error
             assert found.structured_content == {
@@ -152,12 +158,13 @@ def test_revocation_takes_effect_on_the_next_request(server, tenant_a) -> None: 
     _assert_401(anyio.run(lambda: connect_fails(_url(server), token)))
 
 
-def test_meta_tenant_mismatch_is_refused(server, tenant_a, unique_sku) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_meta_tenant_mismatch_is_refused(server, tenant_a, unique_sku, mode) -> None:  # noqa: ANN001
     stock_item(tenant_a, unique_sku, quantity=5)
     token = issue(tenant_a)
 
     async def body() -> None:
-        async with mcp_client(_url(server), token) as (client, _):
+        async with mcp_client(_url(server), token, mode=mode) as (client, _):
             refused = await client.call_tool(
                 "check_stock", {"sku": unique_sku}, meta={"tenant": "beta"}
             )
