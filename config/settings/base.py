@@ -297,6 +297,10 @@ if LOG_FORMAT == "json":
     CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Tool-call audit lines feed the MCP metrics, so they stay on whatever LOG_LEVEL says.
 LOGGING["loggers"]["mcp_bridge.audit"] = {"level": "INFO"}  # type: ignore[index]
+# `migrate_schemas --executor=multiprocessing`: tenants migrated by this many processes at once
+# (each holds one database connection), handed out this many schemas at a time.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MIGRATION_PROCESSES", default=4)
+TENANT_MULTIPROCESSING_CHUNKS = env.int("TENANT_MIGRATION_CHUNKS", default=10)
 CELERY_BEAT_SCHEDULE["low-stock-scan"] = {
     "task": "inventory.tasks.low_stock_scan_all",
     "schedule": OPERATIONS["LOW_STOCK_INTERVAL"],
