@@ -36,6 +36,7 @@ def embedded_postgres() -> Iterator[str]:
     """Start (or reuse) the embedded PostgreSQL; yield a DATABASE_URL for it."""
     import pgserver  # the 'embedded' extra
 
+    DATA.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
     if "(1 row)" not in exists:
