@@ -11,6 +11,7 @@ from typing import Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_bridge.conf import McpSettings, mcp_settings
@@ -50,12 +51,13 @@ class Router:
         self.conf = conf or mcp_settings()
         self.django_app = django_app
         self.mcp_app, self.manager = build_mcp_http(self.conf)
+        self.running = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] in MCP_PATHS:
-            await self.mcp_app(scope, receive, send)
+            await (self.mcp_app if self.running else _not_started)(scope, receive, send)
         elif scope["type"] == "http" and scope["path"] in METADATA_PATHS:
             await send_metadata(scope, receive, send, self.conf)
         else:
@@ -71,9 +73,18 @@ class Router:
                 logger.exception("MCP session manager failed to start")
                 await send({"type": "lifespan.startup.failed", "message": str(exc)})
                 return
+            self.running = True
             await send({"type": "lifespan.startup.complete"})
             message = await receive()  # lifespan.shutdown
+            self.running = False
         await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _not_started(scope: Scope, receive: Receive, send: Send) -> None:
+    # The SDK's session manager only runs inside the ASGI lifespan; say so instead of a 500.
+    logger.error("/mcp called but the ASGI lifespan did not run: start the server with lifespan on")
+    response = JSONResponse({"error": "mcp endpoint not started"}, status_code=503)
+    await response(scope, receive, send)
 
 
 def mount(django_app: AnyASGIApp) -> Router:

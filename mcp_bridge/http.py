@@ -1,8 +1,9 @@
 """The ASGI gate in front of the SDK's Streamable HTTP handler: Origin, bearer auth, Host, throttle.
 
-Order: Origin (403) -> Authorization (401 + WWW-Authenticate: Bearer) -> token, scope and Host
-checked together (the same 401 for each failure, so the answer is no oracle for which one it was)
--> per-token throttle (429). The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
+Order: Origin (403) -> method (405: only POST in stateless JSON mode) -> Authorization (401 +
+WWW-Authenticate: Bearer) -> token, scope and Host checked together (the same 401 for each
+failure, so the answer is no oracle for which one it was) -> per-token throttle (429).
+The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
 """
 
 import json
@@ -39,6 +40,11 @@ class McpGate:
             await _send_json(
                 send, 403, {"error": "forbidden", "error_description": "Origin not allowed"}
             )
+            return
+        if scope["method"] != "POST":
+            # Stateless JSON mode: no standalone SSE stream (GET) and no session to end (DELETE).
+            body = {"error": "method_not_allowed", "error_description": "use POST"}
+            await _send_json(send, 405, body, [(b"allow", b"POST")])
             return
         raw = _bearer(headers.get("authorization"))
         if raw is None:

@@ -256,6 +256,10 @@ def test_stateless_json_on_mcp_and_mcp_slash(server, tenant_a) -> None:  # noqa:
         assert response.headers["content-type"].startswith("application/json")
         assert "mcp-session-id" not in response.headers
         assert [t["name"] for t in response.json()["result"]["tools"]] == ["check_stock"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for method in ("GET", "DELETE"):  # no standalone stream, no session to end
+        response = httpx.request(method, server.url + "/mcp", headers=auth, timeout=10)
+        assert response.status_code == 405, (method, response.status_code, response.text)
 
 
 def test_protected_resource_metadata_and_django_beside_it(server) -> None:  # noqa: ANN001
