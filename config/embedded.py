@@ -44,7 +44,7 @@ def embedded_postgres() -> Iterator[str]:
     socket_dir = str(server.get_postmaster_info().socket_dir)
     _log(f"PostgreSQL on unix socket {socket_dir}")
     try:
-        yield f"postgres://postgres@{quote(socket_dir, safe='')}/{DB_NAME}"
+        yield f"postgres://postgres@/{DB_NAME}?host={quote(socket_dir, safe='')}"
     finally:
         server.cleanup()
 

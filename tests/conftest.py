@@ -25,8 +25,9 @@ def _admin_conninfo() -> dict[str, object]:
         "user": db.get("USER") or "postgres",
         "autocommit": True,
     }
-    if db.get("HOST"):
-        info["host"] = db["HOST"]
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host")  # a socket dir for embedded pgserver
+    if host:
+        info["host"] = host
     if db.get("PORT"):
         info["port"] = db["PORT"]
     if db.get("PASSWORD"):
