@@ -94,24 +94,38 @@ def _plan(kind: str, quantity: int, from_loc: Location | None, to_loc: Location 
 
 
 def _same_request(
-    m: Movement, kind: str, item: Item, quantity: int, f: Location | None, t: Location | None
+    m: Movement,
+    kind: str,
+    item: Item,
+    quantity: int,
+    f: Location | None,
+    t: Location | None,
+    reason: str,
 ) -> bool:
-    return (m.kind, m.item_id, m.quantity, m.from_location_id, m.to_location_id) == (
+    # The reason counts too: a retry resends the same body, so a changed reason is a new request.
+    return (m.kind, m.item_id, m.quantity, m.from_location_id, m.to_location_id, m.reason) == (
         kind,
         item.pk,
         quantity,
         f.pk if f else None,
         t.pk if t else None,
+        reason,
     )
 
 
 def _replay(
-    key: str, kind: str, item: Item, quantity: int, f: Location | None, t: Location | None
+    key: str,
+    kind: str,
+    item: Item,
+    quantity: int,
+    f: Location | None,
+    t: Location | None,
+    reason: str,
 ) -> MovementResult | None:
     existing = Movement.objects.filter(idempotency_key=key).first()
     if existing is None:
         return None
-    if not _same_request(existing, kind, item, quantity, f, t):
+    if not _same_request(existing, kind, item, quantity, f, t, reason):
         raise IdempotencyConflict(
             f"idempotency key {key!r} was already used for a different movement"
         )
@@ -149,7 +163,7 @@ def movement_record(
     """
     _plan(kind, quantity, from_location, to_location)
     if idempotency_key and (
-        hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location)
+        hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location, reason)
     ):
         return hit
     try:
@@ -160,7 +174,9 @@ def movement_record(
     except IntegrityError:
         # A concurrent writer recorded the same idempotency key first: answer with its movement.
         if idempotency_key and (
-            hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location)
+            hit := _replay(
+                idempotency_key, kind, item, quantity, from_location, to_location, reason
+            )
         ):
             return hit
         raise

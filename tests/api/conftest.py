@@ -89,10 +89,10 @@ def receive(api: httpx.Client, sku: str, location: str, quantity: int) -> dict:
 
 @pytest.fixture(scope="session")
 def tenant_c() -> Tenant:
-    """A tenant no other test writes to (schema gamma, host gamma.localhost)."""
+    """A tenant no other test writes to (schema api_probe, host api-probe.localhost)."""
     from tests.conftest import provision
 
-    return provision("gamma")
+    return provision("api_probe", "api-probe.localhost")
 
 
 def ledger_count(tenant: Tenant) -> int:

@@ -1,7 +1,7 @@
 """Cross-tenant probe: tenant C's token aimed at tenant B's host or data learns nothing.
 
 Every answer must equal the answer for something that does not exist, and B's ledger must not
-change. C (gamma) is a tenant no other test writes to, so "does not exist" is certain there.
+change. C (api_probe) is a tenant no other test writes to, so "does not exist" is certain there.
 """
 
 import uuid
@@ -10,7 +10,7 @@ import httpx
 
 from tests.api.conftest import BETA, ledger_count, make_client, make_item, make_location, receive
 
-GAMMA = "gamma.localhost"
+PROBE_HOST = "api-probe.localhost"
 UNKNOWN = "inv_0123456789ab_" + "y" * 43
 
 
@@ -45,7 +45,7 @@ def test_another_tenants_host_and_data_look_like_nothing(server, tenant_b, tenan
     token_c = issue(tenant_c)
     nonexistent_restock = 2_147_483_000
 
-    with make_client(server, GAMMA, token_c) as own_host:
+    with make_client(server, PROBE_HOST, token_c) as own_host:
         # Before B has anything called `sku`: the answers for resources that do not exist.
         before = _probe(own_host, _requests(sku, location, nonexistent_restock))
 

@@ -92,9 +92,10 @@ def test_replay_returns_the_original_and_a_changed_body_is_a_409(api_a, tenant_a
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert ledger_count(tenant_a) == count
 
-    conflict = move(api_a, key=key, **{**body, "quantity": 4})
-    assert conflict.status_code == 409
-    assert conflict.json()["error"]["code"] == "idempotency_conflict"
+    for changed in ({"quantity": 4}, {"reason": "another"}):
+        conflict = move(api_a, key=key, **{**body, **changed})
+        assert conflict.status_code == 409
+        assert conflict.json()["error"]["code"] == "idempotency_conflict"
     assert ledger_count(tenant_a) == count
     assert api_a.get(f"/stock/{unique_sku}").json()["quantity"] == 3
 

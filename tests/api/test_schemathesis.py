@@ -17,7 +17,7 @@ from inventory.tenancy.models import Tenant
 from tests.api.conftest import make_client, make_item, make_location, receive
 from tests.support import live_server, manage, subprocess_env
 
-HOST = "fuzz.localhost"
+HOST = "api-fuzz.localhost"
 CHECKS = ",".join(
     [
         "not_a_server_error",
@@ -40,7 +40,7 @@ def tenant_fuzz() -> Tenant:
     """A tenant of its own: the fuzzer writes all sorts of things into it."""
     from tests.conftest import provision
 
-    return provision("fuzz")
+    return provision("api_fuzz", HOST)
 
 
 def test_schemathesis_finds_no_server_errors_and_no_schema_violations(tenant_fuzz, issue, tmp_path):
