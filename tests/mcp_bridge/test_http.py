@@ -307,3 +307,25 @@ def test_each_call_is_audited_without_the_token(extra_server, tenant_a, unique_s
     ]:
         assert f"{prefix} sku='{sku}' outcome={outcome} latency_ms=" in log, (sku, outcome)
     assert token.split("_")[2] not in log
+
+
+def test_reused_worker_threads_never_answer_for_another_tenant(
+    server, tenant_a, tenant_b, unique_sku
+) -> None:  # noqa: ANN001
+    """The schema is entered per call on the worker thread and reset after, so interleaved
+    callers of two tenants on the same server (same thread pool) each see only their own."""
+    stock_item(tenant_a, unique_sku, quantity=3)
+    stock_item(tenant_b, unique_sku, quantity=30)
+    tokens = {3: issue(tenant_a), 30: issue(tenant_b)}
+
+    async def body() -> None:
+        async with (
+            mcp_client(_url(server), tokens[3]) as (alpha, _),
+            mcp_client(_url(server), tokens[30]) as (beta, _),
+        ):
+            for _ in range(8):
+                for expected, client in ((3, alpha), (30, beta)):
+                    result = await client.call_tool("check_stock", {"sku": unique_sku})
+                    assert result.structured_content["quantity"] == expected
+
+    anyio.run(body)
