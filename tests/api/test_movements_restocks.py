@@ -181,3 +181,14 @@ def test_receiving_a_restock_without_a_location_needs_one(api_a, unique_sku):
     ok = api_a.post(f"/restocks/{restock['id']}/receive", json={"location": code})
     assert ok.status_code == 200
     assert api_a.post("/restocks/2147483000/receive", json={}).status_code == 404
+
+
+def test_on_hand_beyond_what_the_database_holds_is_a_400_not_a_500(api_a, unique_sku):
+    make_item(api_a, unique_sku)
+    code = make_location(api_a)
+    most = 2**31 - 1
+    receive(api_a, unique_sku, code, most)
+    resp = move(api_a, kind="receipt", sku=unique_sku, quantity=1, to_location=code)
+    assert resp.status_code == 400
+    assert resp.json()["error"]["code"] == "out_of_range"
+    assert api_a.get(f"/stock/{unique_sku}").json()["quantity"] == most

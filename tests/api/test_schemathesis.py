@@ -28,6 +28,7 @@ CHECKS = ",".join(
         "negative_data_rejection",
         "missing_required_header",
         "unsupported_method",
+        "allow_header_conformance",
         "ignored_auth",
         "use_after_free",
         "ensure_resource_availability",
