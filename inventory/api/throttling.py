@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -13,6 +15,8 @@ from inventory.tenancy.ratelimit import ratelimit_hit
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
 
 
 def token_rate_key(prefix: str) -> str:
@@ -30,7 +34,12 @@ class TokenRateThrottle(BaseThrottle):
         principal = request.user
         if not isinstance(principal, TokenPrincipal):
             return True  # unauthenticated requests never reach a view
-        decision = ratelimit_hit(key=token_rate_key(principal.token.prefix), rate=api_rate())
+        try:
+            decision = ratelimit_hit(key=token_rate_key(principal.token.prefix), rate=api_rate())
+        except (RedisError, OSError) as exc:
+            # Like the MCP endpoint: an unreachable limiter must not take the API down with it.
+            logger.warning("api rate limiter unavailable (%s); request allowed", type(exc).__name__)
+            return True
         self._retry_after = decision.retry_after
         return decision.allowed
 

@@ -76,3 +76,15 @@ def test_throttling_is_per_token_with_retry_after(tenant_a, issue):
         assert 1 <= int(throttled.headers["Retry-After"]) <= 3600
         with make_client(slow, ALPHA, second) as other:
             assert other.get("/locations").status_code == 200
+
+
+def test_an_unreachable_limiter_lets_requests_through(tenant_a, issue):
+    from tests.support import free_port
+
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    token = issue(tenant_a)
+    with (
+        live_server(REDIS_URL=dead_redis, DB_CONN_MAX_AGE="0") as srv,
+        make_client(srv, ALPHA, token) as client,
+    ):
+        assert client.get("/locations").status_code == 200
