@@ -13,21 +13,27 @@ from tests.support import manage
 
 
 def test_provision_tenant_twice_is_harmless():
-    first = manage("provision_tenant", "gamma", "--domain", "gamma.localhost", "--name", "Gamma Ltd")
+    first = manage(
+        "provision_tenant", "gamma", "--domain", "gamma.localhost", "--name", "Gamma Ltd"
+    )
     assert first.returncode == 0, first.stderr
     assert "created tenant gamma" in first.stdout
-    second = manage("provision_tenant", "gamma", "--domain", "gamma.localhost", "--name", "Gamma Ltd")
+    second = manage(
+        "provision_tenant", "gamma", "--domain", "gamma.localhost", "--name", "Gamma Ltd"
+    )
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in second.stdout
     assert Tenant.objects.filter(schema_name="gamma").count() == 1
-    assert list(Domain.objects.filter(tenant__schema_name="gamma").values_list("domain", flat=True)) == [
-        "gamma.localhost"
-    ]
+    assert list(
+        Domain.objects.filter(tenant__schema_name="gamma").values_list("domain", flat=True)
+    ) == ["gamma.localhost"]
     with schema_context("gamma"):
         assert Item.objects.count() == 0  # the schema and its tables exist
 
 
-@pytest.mark.parametrize("schema", ["public", "pg_catalog", "Upper", "x" * 64, "1abc", "bad-name", "information_schema"])
+@pytest.mark.parametrize(
+    "schema", ["public", "pg_catalog", "Upper", "x" * 64, "1abc", "bad-name", "information_schema"]
+)
 def test_invalid_or_reserved_schema_names_exit_2_with_one_line(schema):
     result = manage("provision_tenant", schema, "--domain", f"x{len(schema)}.localhost")
     assert result.returncode == 2
@@ -108,9 +114,15 @@ def test_import_creates_items_and_counts_and_is_idempotent(tenant_a, tmp_path, u
         ("GOOD-{u},,IMP-A,1", "needs a name"),
     ],
 )
-def test_a_bad_row_fails_the_whole_file_with_its_line_number(tenant_a, tmp_path, unique_sku, row, reason):
+def test_a_bad_row_fails_the_whole_file_with_its_line_number(
+    tenant_a, tmp_path, unique_sku, row, reason
+):
     good = f"{unique_sku},Fine,IMP-A,5"
-    csv = _write(tmp_path, "bad.csv", f"sku,name,location,quantity\n{good}\n{good.replace('IMP-A', 'IMP-C')}\n{row.format(u=unique_sku)}\n")
+    csv = _write(
+        tmp_path,
+        "bad.csv",
+        f"sku,name,location,quantity\n{good}\n{good.replace('IMP-A', 'IMP-C')}\n{row.format(u=unique_sku)}\n",
+    )
     result = manage("import_stock", "--tenant", "alpha", str(csv))
     assert result.returncode == 2
     assert "line 4:" in result.stderr and reason in result.stderr
@@ -123,4 +135,7 @@ def test_a_bad_row_fails_the_whole_file_with_its_line_number(tenant_a, tmp_path,
 def test_import_refuses_a_wrong_header(tenant_a, tmp_path):
     csv = _write(tmp_path, "hdr.csv", "sku,qty\nA,1\n")
     result = manage("import_stock", "--tenant", "alpha", str(csv))
-    assert result.returncode == 2 and "line 1: the header must be exactly sku,name,location,quantity" in result.stderr
+    assert (
+        result.returncode == 2
+        and "line 1: the header must be exactly sku,name,location,quantity" in result.stderr
+    )

@@ -12,7 +12,17 @@ from inventory import selectors, services
 from inventory.validators import SKU_RULE, validate_sku
 from tests.support import manage
 
-INVALID_SKUS = ["", "X" * 65, "has space", "quote'd", 'dq"x', "naïve", "nul\x00byte", "-leading-dash", ".dot"]
+INVALID_SKUS = [
+    "",
+    "X" * 65,
+    "has space",
+    "quote'd",
+    'dq"x',
+    "naïve",
+    "nul\x00byte",
+    "-leading-dash",
+    ".dot",
+]
 
 
 def _admin_session(server, host: str, username: str, password: str) -> httpx.Client:
@@ -21,7 +31,12 @@ def _admin_session(server, host: str, username: str, password: str) -> httpx.Cli
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     resp = client.post(
         "/admin/login/?next=/admin/",
-        data={"csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/"},
+        data={
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        },
     )
     assert resp.status_code == 302, resp.text[:500]
     return client

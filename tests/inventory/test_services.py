@@ -24,7 +24,12 @@ def stock(in_tenant_a, unique_sku):
 
 def receive(item, loc, qty, key=None):
     return services.movement_record(
-        kind=MovementKind.RECEIPT, item=item, quantity=qty, to_location=loc, actor="test", idempotency_key=key
+        kind=MovementKind.RECEIPT,
+        item=item,
+        quantity=qty,
+        to_location=loc,
+        actor="test",
+        idempotency_key=key,
     )
 
 
@@ -32,7 +37,9 @@ def test_issue_larger_than_on_hand_is_refused_not_clipped(stock):
     item, here, _ = stock
     receive(item, here, 3)
     with pytest.raises(services.InsufficientStock, match="3 on hand, 5 requested"):
-        services.movement_record(kind=MovementKind.ISSUE, item=item, quantity=5, from_location=here, actor="t")
+        services.movement_record(
+            kind=MovementKind.ISSUE, item=item, quantity=5, from_location=here, actor="t"
+        )
     assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 3
     assert Movement.objects.filter(item=item).count() == 1
 
@@ -68,7 +75,12 @@ def test_transfer_moves_between_locations_and_keeps_the_total(stock):
     item, here, there = stock
     receive(item, here, 10)
     services.movement_record(
-        kind=MovementKind.TRANSFER, item=item, quantity=4, from_location=here, to_location=there, actor="t"
+        kind=MovementKind.TRANSFER,
+        item=item,
+        quantity=4,
+        from_location=here,
+        to_location=there,
+        actor="t",
     )
     assert selectors.stock_by_location(sku=item.sku) == [
         {"location": here.code, "quantity": 6},
@@ -89,18 +101,31 @@ def test_count_records_only_the_difference(stock):
 def test_snapshot_restock_date_is_the_earliest_open_one_from_today(stock):
     item, here, _ = stock
     today = timezone.localdate()
-    services.restock_create(item=item, quantity=5, expected_date=today - timedelta(days=1), location=here)
-    later = services.restock_create(item=item, quantity=5, expected_date=today + timedelta(days=9), location=here)
-    soon = services.restock_create(item=item, quantity=5, expected_date=today + timedelta(days=2), location=here)
+    services.restock_create(
+        item=item, quantity=5, expected_date=today - timedelta(days=1), location=here
+    )
+    later = services.restock_create(
+        item=item, quantity=5, expected_date=today + timedelta(days=9), location=here
+    )
+    soon = services.restock_create(
+        item=item, quantity=5, expected_date=today + timedelta(days=2), location=here
+    )
     assert selectors.stock_snapshot(sku=item.sku)["restock_date"] == soon.expected_date.isoformat()
     services.restock_receive(restock=soon, actor="t")
     snapshot = selectors.stock_snapshot(sku=item.sku)
-    assert snapshot == {"sku": item.sku, "found": True, "quantity": 5, "restock_date": later.expected_date.isoformat()}
+    assert snapshot == {
+        "sku": item.sku,
+        "found": True,
+        "quantity": 5,
+        "restock_date": later.expected_date.isoformat(),
+    }
 
 
 def test_receiving_a_restock_twice_records_one_receipt(stock):
     item, here, _ = stock
-    restock = services.restock_create(item=item, quantity=8, expected_date=timezone.localdate(), location=here)
+    restock = services.restock_create(
+        item=item, quantity=8, expected_date=timezone.localdate(), location=here
+    )
     first = services.restock_receive(restock=restock, actor="t")
     second = services.restock_receive(restock=restock, actor="t")
     assert second.replayed and first.movement.pk == second.movement.pk
@@ -121,8 +146,14 @@ def test_concurrent_writers_keep_on_hand_equal_to_the_ledger(tenant_a):
     """8 threads x 200 random movements on the same few items."""
     schema = tenant_a.schema_name
     with schema_context(schema):
-        items = [services.item_create(sku=f"CONC-{i}-{random.randint(0, 10**9)}", name="c") for i in range(3)]
-        locations = [services.location_create(code=f"C{i}{random.randint(0, 10**6)}", name="c") for i in range(2)]
+        items = [
+            services.item_create(sku=f"CONC-{i}-{random.randint(0, 10**9)}", name="c")
+            for i in range(3)
+        ]
+        locations = [
+            services.location_create(code=f"C{i}{random.randint(0, 10**6)}", name="c")
+            for i in range(2)
+        ]
     outcomes: list[tuple[str, str]] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -153,14 +184,18 @@ def test_concurrent_writers_keep_on_hand_equal_to_the_ledger(tenant_a):
         recorded = Movement.objects.filter(item__in=items).count()
         assert recorded == len(outcomes) - len(refused)
         for item in items:
-            levels = dict(StockLevel.objects.filter(item=item).values_list("location_id", "on_hand"))
+            levels = dict(
+                StockLevel.objects.filter(item=item).values_list("location_id", "on_hand")
+            )
             ledger = selectors.ledger_balance(item=item)
             assert {k: v for k, v in levels.items() if v or k in ledger} == ledger
             assert all(v >= 0 for v in levels.values())
     connection.close()
 
 
-def _random_movement(rng: random.Random, items: list[Item], locations: list[Location], key: str) -> tuple[str, str]:
+def _random_movement(
+    rng: random.Random, items: list[Item], locations: list[Location], key: str
+) -> tuple[str, str]:
     item, (a, b) = rng.choice(items), rng.sample(locations, 2)
     kind = rng.choice(["receipt", "issue", "issue", "transfer", "adjustment"])
     qty = rng.randint(1, 20)
@@ -171,7 +206,9 @@ def _random_movement(rng: random.Random, items: list[Item], locations: list[Loca
         "adjustment": {"from_location": a} if rng.random() < 0.5 else {"to_location": a},
     }[kind]
     try:
-        services.movement_record(kind=kind, item=item, quantity=qty, actor="thread", idempotency_key=key, **kwargs)
+        services.movement_record(
+            kind=kind, item=item, quantity=qty, actor="thread", idempotency_key=key, **kwargs
+        )
     except services.InsufficientStock as exc:
         return ("refused", str(exc))
     return ("recorded", kind)
