@@ -74,13 +74,30 @@ def tenant_create(tenant: TenantMixin, *, verbosity: int = 0) -> None:
         return
     tenant.auto_create_schema = False  # the schema is built below, in the same transaction
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor, _local_settings(cursor):
             tenant.save(verbosity=verbosity)
             cursor.execute("SET LOCAL statement_timeout = 0")
             cursor.execute(script.render(tenant.schema_name))
     finally:
         del tenant.auto_create_schema  # back to the class default for later saves
     post_schema_sync.send(sender=TenantMixin, tenant=tenant.serializable_fields())
+
+
+@contextmanager
+def _local_settings(cursor) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Put back search_path and statement_timeout, which the script sets with SET LOCAL.
+
+    SET LOCAL lasts until the outermost transaction ends; when provisioning runs inside a
+    caller's transaction, the caller's later queries must not see the script's settings (and
+    django-tenants, with TENANT_LIMIT_SET_CALLS, trusts the search_path it last set).
+    """
+    cursor.execute("SELECT current_setting('search_path'), current_setting('statement_timeout')")
+    search_path, timeout = cursor.fetchone()
+    yield
+    cursor.execute(
+        "SELECT set_config('search_path', %s, true), set_config('statement_timeout', %s, true)",
+        [search_path, timeout],
+    )
 
 
 def schema_script() -> SchemaScript:
@@ -235,12 +252,13 @@ SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
  ORDER BY a.attnum
 """
 
-# Foreign keys last: they need every referenced table and its unique index in place.
+# Keys and checks are declared inside CREATE TABLE (fewer statements, each index built once on
+# an empty table); foreign keys are added after every table exists, one ALTER TABLE per table.
 _CONSTRAINTS = """
-SELECT c.conrelid::regclass::text, c.conname, pg_catalog.pg_get_constraintdef(c.oid, true)
-  FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+SELECT c.conrelid, c.contype = 'f', c.conname, pg_catalog.pg_get_constraintdef(c.oid, true)
+  FROM pg_constraint c
  WHERE c.connamespace = %(ns)s AND c.contype IN ('p', 'u', 'c', 'x', 'f') AND c.conislocal
- ORDER BY c.contype = 'f', r.oid, c.oid
+ ORDER BY c.conrelid, c.oid
 """
 
 _INDEXES = """
@@ -265,7 +283,7 @@ SELECT pg_catalog.pg_get_triggerdef(t.oid, true) FROM pg_trigger t JOIN pg_class
 
 def _capture(expected: frozenset[tuple[str, str]]) -> SchemaScript:
     """Read the template schema's objects from pg_catalog into one replayable script."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor, _local_settings(cursor):
         # With an empty search_path every name outside pg_catalog comes out schema-qualified,
         # so each template reference can be rewritten to the new schema.
         cursor.execute("SET LOCAL search_path = ''")
@@ -275,6 +293,13 @@ def _capture(expected: frozenset[tuple[str, str]]) -> SchemaScript:
         problems = [row[0] for row in cursor.fetchall()]
         if problems:
             raise UnsupportedTemplate("; ".join(problems[:5]))
+        cursor.execute(_CONSTRAINTS, ns)
+        inline: dict[int, list[str]] = {}
+        foreign: dict[int, list[str]] = {}
+        for rel, is_fk, con, definition in cursor.fetchall():
+            (foreign if is_fk else inline).setdefault(rel, []).append(
+                f"CONSTRAINT {_q(con)} {definition}"
+            )
         cursor.execute(_TABLES, ns)
         tables = cursor.fetchall()
         parts = ["CREATE SCHEMA {schema};", "SET LOCAL search_path = {schema}, public;"]
@@ -282,11 +307,13 @@ def _capture(expected: frozenset[tuple[str, str]]) -> SchemaScript:
         for oid, name in tables:
             cursor.execute(_COLUMNS, {"rel": oid})
             columns = cursor.fetchall()
-            parts.append(_create_table(name, columns))
+            parts.append(_create_table(name, columns, inline.get(oid, [])))
             copies += _copy_rows(cursor, name, columns)
         parts += copies
-        cursor.execute(_CONSTRAINTS, ns)
-        parts += [f"ALTER TABLE {rel} ADD CONSTRAINT {_q(con)} {d};" for rel, con, d in cursor]
+        for oid, name in tables:
+            if oid in foreign:
+                adds = ", ".join(f"ADD {fk}" for fk in foreign[oid])
+                parts.append(f"ALTER TABLE {TEMPLATE_SCHEMA}.{_q(name)} {adds};")
         cursor.execute(_INDEXES, ns)
         parts += [f"{row[0]};" for row in cursor.fetchall()]
         cursor.execute(_FUNCTIONS, ns)
@@ -300,7 +327,7 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _create_table(name: str, columns: list[tuple]) -> str:
+def _create_table(name: str, columns: list[tuple], constraints: list[str]) -> str:
     defs = []
     for col, typ, notnull, default, identity, collation, seq, *options in columns:
         parts = [_q(col), typ]
@@ -319,7 +346,7 @@ def _create_table(name: str, columns: list[tuple]) -> str:
         if notnull:
             parts.append("NOT NULL")
         defs.append(" ".join(parts))
-    return f"CREATE TABLE {TEMPLATE_SCHEMA}.{_q(name)} ({', '.join(defs)});"
+    return f"CREATE TABLE {TEMPLATE_SCHEMA}.{_q(name)} ({', '.join(defs + constraints)});"
 
 
 def _copy_rows(cursor, name: str, columns: list[tuple]) -> list[str]:  # type: ignore[no-untyped-def]

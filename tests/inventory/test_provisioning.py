@@ -78,19 +78,16 @@ DATA = {
 def catalog(schema: str) -> dict[str, list[tuple]]:
     """Everything the catalogs say about a schema's objects, with its own name taken out."""
     found: dict[str, list[tuple]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute("SET search_path = ''")  # every name printed schema-qualified
-        try:
-            cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])
-            params = {"ns": cursor.fetchone()[0], "name": schema}
-            for key, sql in CATALOG.items():
-                cursor.execute(sql, params)
-                found[key] = cursor.fetchall()
-            for key, sql in DATA.items():
-                cursor.execute(sql.format(s=connection.ops.quote_name(schema)))
-                found[key] = cursor.fetchall()
-        finally:
-            cursor.execute("RESET search_path")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL search_path = ''")  # every name printed schema-qualified
+        cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])
+        params = {"ns": cursor.fetchone()[0], "name": schema}
+        for key, sql in CATALOG.items():
+            cursor.execute(sql, params)
+            found[key] = cursor.fetchall()
+        for key, sql in DATA.items():
+            cursor.execute(sql.format(s=connection.ops.quote_name(schema)))
+            found[key] = cursor.fetchall()
     pattern = re.compile(rf'(?<![\w"]){re.escape(schema)}\.|"{re.escape(schema)}"\.')
     return {
         key: [

@@ -1,0 +1,418 @@
+"""The bench sequence: database, servers, scenarios A-I, and the markdown report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+import psutil
+
+from bench import fixtures
+from bench.run import Bench, Mode, Run, make_pool, median, tempdir
+from bench.servers import WEB_ARGS, Proc, start_noop, start_reference, start_tunnel, start_web
+
+CONCURRENCY = (1, 8)
+BULK_PROCESSES = 4
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def machine_facts() -> dict[str, str]:
+    cpu = platform.processor() or ""
+    try:
+        for line in open("/proc/cpuinfo"):  # noqa: SIM115 - read once
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{psutil.virtual_memory().total / 2**30:.0f} GiB",
+        "Python": platform.python_version(),
+        "OS": platform.platform(),
+        "load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in load),
+    }
+
+
+def service_env(db_url: str, run_id: str) -> dict[str, str]:
+    """Production settings, the bench database, limits lifted so the limiter never refuses."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": fixtures.random_secret(),
+        "DJANGO_ALLOWED_HOSTS": ".localhost,127.0.0.1,localhost",
+        "DATABASE_URL": db_url,
+        "CACHE_KEY_PREFIX": f"bench-{run_id}",
+        "API_RATE": "100000000/s",
+        "MCP_RATE": "100000000/s",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def execute(mode: Mode, *, keep_db: bool = False) -> str:
+    facts = machine_facts()
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        raise SystemExit("DATABASE_URL is not set: run through `make bench` (config.embedded)")
+    db_name = os.environ.get("BENCH_DB_NAME", "inventory_bench")
+    url = fixtures.bench_url(base, db_name)
+    run_id = f"{os.getpid()}"
+    env = service_env(url, run_id)
+    os.environ.update(env)
+    logdir = tempdir()
+    _log(f"{mode.name} run; database {db_name}; logs in {logdir}")
+    fixtures.recreate_database(base, db_name)
+    procs: list[Proc] = []
+    pool = manager = None
+    try:
+        fixtures.migrate_shared(env)
+        import django
+
+        django.setup()
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            facts["PostgreSQL"] = cursor.fetchone()[0]
+        t0 = time.perf_counter()
+        seeded = fixtures.seed_tenant(mode.items)
+        fixtures.seed_reference(url, seeded.tenant_id)
+        sql, params, sku_pos = fixtures.floor_query(seeded.skus[1])
+        _log(f"seeded {mode.items} items in {time.perf_counter() - t0:.1f}s")
+        connection.close()
+        pool, manager = make_pool(env, max(CONCURRENCY))
+        web, web_url = start_web(env, logdir)
+        procs.append(web)
+        ref, ref_url = start_reference(env, logdir, fixtures.libpq_url(url), seeded.tenant_id)
+        procs.append(ref)
+        noop, noop_url = start_noop(env, logdir)
+        procs.append(noop)
+        tunnel_procs, tunnel_url, edge_kind = start_tunnel(env, logdir, web_url, f"bench-{run_id}")
+        procs += tunnel_procs
+        bench = Bench(mode, env, pool, manager)
+        common = {"skus": seeded.skus, "schema": fixtures.TENANT}
+        mcp = {**common, "kind": "mcp", "host": fixtures.HOST, "token": seeded.token}
+        specs = {
+            "A": {
+                **common,
+                "kind": "floor",
+                "dsn": fixtures.libpq_url(url),
+                "sql": sql,
+                "params": params,
+                "sku_pos": sku_pos,
+            },
+            "B": {**common, "kind": "inproc"},
+            "C": {
+                **common,
+                "kind": "rest",
+                "url": web_url,
+                "host": fixtures.HOST,
+                "token": seeded.token,
+            },
+            "D": {**mcp, "url": web_url + "/mcp"},
+            "E": {**mcp, "url": tunnel_url + "/mcp"},
+            "F": {**common, "kind": "mcp", "url": ref_url},
+            "N": {**common, "kind": "mcp", "url": noop_url},
+        }
+        labels = {
+            "A": "A floor: check_stock SQL, open psycopg connection",
+            "B": "B selector in process (tenant context)",
+            "C": "C REST GET /api/v1/stock/<sku>, keep-alive",
+            "D": "D MCP tools/call check_stock (SDK client)",
+            "E": "E = D through the SSH tunnel",
+            "F": "F reference design (new connection per call)",
+            "N": "N yardstick: same SDK, tool without I/O",
+        }
+        for clients in CONCURRENCY:
+            for key in "ABCDEFN":
+                bench.measure(key, labels[key], clients, specs[key])
+        writes = _writes(bench, seeded, web_url)
+        scale = _scale(bench, mode, url, specs, labels)
+        memory = {
+            name: _rss(p.pid) for name, p in (("web", web), ("tunnel worker", tunnel_procs[1]))
+        }
+        memory["reference server"] = _rss(ref.pid)
+        return report(mode, facts, bench, writes, scale, memory, edge_kind)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if manager is not None:
+            manager.shutdown()
+        for proc in reversed(procs):
+            proc.stop()
+        from django.db import connections
+
+        connections.close_all()
+        if not keep_db:
+            fixtures.recreate_database(base, db_name, drop_only=True)
+
+
+def _writes(bench: Bench, seeded: fixtures.Seeded, web_url: str) -> dict[str, Any]:
+    """G: 8 clients post movements of the hot SKU; then the ledger must explain every unit."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from inventory.models import Item, Movement, StockLevel
+    from inventory.selectors import ledger_balance
+
+    with schema_context(fixtures.TENANT):
+        item = Item.objects.get(sku=fixtures.HOT_SKU)
+        before = dict(StockLevel.objects.filter(item=item).values_list("location__code", "on_hand"))
+        moves_before = Movement.objects.filter(item=item).count()
+    spec = {
+        "kind": "write",
+        "url": web_url,
+        "host": fixtures.HOST,
+        "token": seeded.token,
+        "sku": fixtures.HOT_SKU,
+        "locations": seeded.locations,
+        "run": int(time.time()),
+    }
+    run = bench.measure("G", "G writes: 8 clients, movements of one hot SKU (REST)", 8, spec)
+    receipts, transfers = run.extra["receipt"], run.extra["transfer"]
+    a, b = seeded.locations
+    with schema_context(fixtures.TENANT):
+        after = dict(StockLevel.objects.filter(item=item).values_list("location__code", "on_hand"))
+        moves_after = Movement.objects.filter(item=item).count()
+        codes = dict(
+            StockLevel.objects.filter(item=item).values_list("location_id", "location__code")
+        )
+        ledger = {codes[k]: v for k, v in ledger_balance(item=item).items()}
+    connection.close()
+    expected = {a: before[a] + receipts - transfers, b: before[b] + transfers}
+    lost = sum(abs(expected[k] - after[k]) for k in (a, b))
+    return {
+        "run": run,
+        "movements": receipts + transfers,
+        "ledger_rows": moves_after - moves_before,
+        "lost_updates": lost,
+        "ledger_matches": ledger == after,
+        "expected": expected,
+        "after": after,
+    }
+
+
+def _scale(bench: Bench, mode: Mode, url: str, specs: dict, labels: dict) -> dict[str, Any]:
+    """H: provision up to mode.tenants tenants, measure C and D again, time one more tenant."""
+    from django.db import connection
+
+    from inventory.tenancy.models import Tenant
+    from inventory.tenancy.services import no_statement_timeout, tenant_provision
+
+    for clients in CONCURRENCY:  # again, just before: the machine may have changed since
+        for key in "CD":
+            bench.measure(f"{key}@1", labels[key], clients, specs[key])
+    more = mode.tenants - 1
+    # Four processes: a schema build waits on an fsync per index, so two cores can run four.
+    bounds = [more * i // BULK_PROCESSES for i in range(BULK_PROCESSES + 1)]
+    chunks = [(url, 1 + lo, hi - lo) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    t0 = time.perf_counter()
+    bench.pool.map(_provision, chunks, chunksize=1)
+    bulk_seconds = time.perf_counter() - t0
+    _log(f"provisioned {more} tenants in {bulk_seconds:.1f}s ({BULK_PROCESSES} processes)")
+    for clients in CONCURRENCY:
+        for key in "CD":
+            bench.measure(f"{key}@{mode.tenants}", labels[key], clients, specs[key])
+    fast, plain = [], []
+    for n in range(mode.provision_samples):
+        t = time.perf_counter()
+        tenant_provision(schema_name=f"extra_fast_{n}", domain=f"extra-fast-{n}.localhost")
+        fast.append(time.perf_counter() - t)
+        tenant = Tenant(schema_name=f"extra_plain_{n}", name="plain")
+        t = time.perf_counter()
+        with no_statement_timeout():
+            tenant.save(verbosity=0)  # django-tenants' own create + migrate
+        plain.append(time.perf_counter() - t)
+    connection.close()
+    return {"bulk_seconds": bulk_seconds, "bulk_count": more, "fast": fast, "plain": plain}
+
+
+def _provision(args: tuple[str, int, int]) -> float:
+    from bench.fixtures import provision_many
+
+    return provision_many(args[1], args[2])
+
+
+def _rss(pid: int) -> float:
+    """Resident set size in MiB of a process and its children (uvicorn has none with 1 worker)."""
+    try:
+        proc = psutil.Process(pid)
+        return (
+            proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
+        ) / 2**20
+    except psutil.Error:
+        return float("nan")
+
+
+# --- Report ----------------------------------------------------------------------------------
+
+
+def _row(run: Run) -> str:
+    return (
+        f"| {run.label} | {run.clients} | {run.pct(50):.2f} | {run.pct(95):.2f} | "
+        f"{run.pct(99):.2f} | {run.throughput:,.0f} | {len(run.latencies_ns):,} | {run.errors} |"
+    )
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(
+    mode: Mode,
+    facts: dict[str, str],
+    bench: Bench,
+    writes: dict[str, Any],
+    scale: dict[str, Any],
+    memory: dict[str, float],
+    edge_kind: str,
+) -> str:
+    r = bench.runs
+    n = mode.tenants
+    lines = [
+        f"# `make bench` results ({mode.name} run)",
+        "",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')} by `bench/run.py`"
+        + (" --quick (smoke only; figures not comparable)" if mode.name == "quick" else "")
+        + ".",
+        "",
+        "## Machine",
+        "",
+        *[f"- {k}: {v}" for k, v in facts.items()],
+        "- Servers: one uvicorn process each (`uvicorn config.asgi:application "
+        + " ".join(WEB_ARGS)
+        + "`, asyncio loop, h11; the reference server via `MCPServer.run('streamable-http')`, "
+        "also one uvicorn process). Settings: `config.settings.production`, DB connections "
+        "kept (CONN_MAX_AGE=60), rate limits raised out of the way.",
+        f"- Clients: separate processes (multiprocessing, spawn), {mode.duration:g} s per run "
+        f"after {mode.warmup} warm-up calls each; up to {mode.max_requests:,} calls per client.",
+        f"- SSH edge for E: {edge_kind}; the connector is `manage.py run_tunnel` (asyncssh).",
+        "",
+        "## Latency and throughput (1 tenant)",
+        "",
+        "| scenario | clients | p50 ms | p95 ms | p99 ms | calls/s | calls | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *[_row(r[(k, c)]) for c in CONCURRENCY for k in "ABCDEFN"],
+        "",
+        "## Ratios",
+        "",
+        "| ratio | 1 client | 8 clients |",
+        "|---|---:|---:|",
+    ]
+
+    def p50(key: str, c: int) -> float:
+        return r[(key, c)].pct(50)
+
+    def tput(key: str, c: int) -> float:
+        return r[(key, c)].throughput
+
+    ratio_rows = [
+        ("D/C p50 latency (MCP vs REST)", lambda c: p50("D", c) / p50("C", c)),
+        ("E/D p50 latency (tunnel vs direct)", lambda c: p50("E", c) / p50("D", c)),
+        ("E - D p50 latency, ms", lambda c: p50("E", c) - p50("D", c)),
+        ("D/F throughput (MCP vs reference)", lambda c: tput("D", c) / tput("F", c)),
+        ("D/A p50 latency (MCP vs floor)", lambda c: p50("D", c) / p50("A", c)),
+        ("C/A p50 latency (REST vs floor)", lambda c: p50("C", c) / p50("A", c)),
+        ("B/A p50 latency (selector vs floor)", lambda c: p50("B", c) / p50("A", c)),
+        ("N/F throughput (SDK yardstick vs reference)", lambda c: tput("N", c) / tput("F", c)),
+        ("D/N throughput (MCP vs SDK yardstick)", lambda c: tput("D", c) / tput("N", c)),
+        (f"C p50 at {n} tenants / 1 tenant", lambda c: p50(f"C@{n}", c) / p50("C@1", c)),
+        (f"D p50 at {n} tenants / 1 tenant", lambda c: p50(f"D@{n}", c) / p50("D@1", c)),
+        (f"C throughput at {n} / 1 tenant", lambda c: tput(f"C@{n}", c) / tput("C@1", c)),
+        (f"D throughput at {n} / 1 tenant", lambda c: tput(f"D@{n}", c) / tput("D@1", c)),
+    ]
+    for label, fn in ratio_rows:
+        sign = "" if "ms" in label else "×"
+        lines.append(f"| {label} | {fn(1):.2f}{sign} | {fn(8):.2f}{sign} |")
+
+    g = writes
+    fast, plain = median(scale["fast"]), median(scale["plain"])
+    lines += [
+        "",
+        "## G. Writes (8 clients, one hot SKU, REST `POST /api/v1/movements`)",
+        "",
+        "| movements/s | p50 ms | p99 ms | movements | ledger rows added | lost updates | ledger = on-hand |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+        f"| {g['run'].throughput:,.0f} | {g['run'].pct(50):.2f} | {g['run'].pct(99):.2f} | "
+        f"{g['movements']:,} | {g['ledger_rows']:,} | {g['lost_updates']} | "
+        f"{'yes' if g['ledger_matches'] else '**NO**'} |",
+        "",
+        "Half receipts into LOC-A, half transfers LOC-A→LOC-B, 1 unit each, each with its own "
+        "Idempotency-Key. Lost updates = |expected on-hand − actual| summed over both locations, "
+        f"expected from the accepted requests: {g['expected']}, actual {g['after']}.",
+        "",
+        f"## H. Tenant scale (1 vs {n} tenants)",
+        "",
+        "| scenario | clients | p50 ms (1 tenant) | p50 ms ({n}) | ratio | calls/s (1) | calls/s ({n}) |".replace(
+            "{n}", str(n)
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in "CD":
+        for c in CONCURRENCY:
+            one, many = r[(f"{key}@1", c)], r[(f"{key}@{n}", c)]
+            lines.append(
+                f"| {key} | {c} | {one.pct(50):.2f} | {many.pct(50):.2f} | "
+                f"{many.pct(50) / one.pct(50):.2f}× | {one.throughput:,.0f} | {many.throughput:,.0f} |"
+            )
+    lines += [
+        "",
+        f"Provisioning with {n} tenants present (median of {len(scale['fast'])}):",
+        "",
+        "| path | seconds per tenant | ratio |",
+        "|---|---:|---:|",
+        f"| django-tenants plain create + migrate (`Tenant.save()`) | {plain:.3f} | 1.00× |",
+        f"| `tenant_provision` (template replay, inventory/tenancy/provisioning.py) | {fast:.3f} | "
+        f"{plain / fast:.1f}× faster |",
+        "",
+        f"Bulk: {scale['bulk_count']:,} tenants provisioned through `tenant_provision` in "
+        f"{scale['bulk_seconds']:.1f} s by {BULK_PROCESSES} processes "
+        f"({scale['bulk_seconds'] / max(1, scale['bulk_count']) * BULK_PROCESSES * 1000:.0f} ms "
+        "per tenant per process).",
+        "",
+        "## I. Memory at the end of the run (RSS)",
+        "",
+        *[f"- {k}: {v:.0f} MiB" for k, v in memory.items()],
+        "",
+        "## Targets",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+    ]
+    d_f = tput("D", 8) / tput("F", 8)
+    d_c = p50("D", 1) / p50("C", 1)
+    e_limit = 1.3 * p50("D", 1) + 2
+    slow = max(p50(f"{k}@{n}", 1) / p50(f"{k}@1", 1) for k in "CD") - 1
+    targets = [
+        ("D throughput ≥ 3× F, 8 clients", f"{d_f:.2f}×", d_f >= 3),
+        ("D p50 ≤ 2× C p50 (1 client)", f"{d_c:.2f}×", d_c <= 2),
+        (
+            "E p50 ≤ 1.3× D p50 + 2 ms (1 client)",
+            f"{p50('E', 1):.2f} ms vs limit {e_limit:.2f} ms",
+            p50("E", 1) <= e_limit,
+        ),
+        (
+            f"slowdown at {n} tenants ≤ 10% (C and D p50, 1 client)",
+            f"{slow * 100:+.1f}%",
+            slow <= 0.10,
+        ),
+        ("provisioning ≥ 5× faster than plain migrate", f"{plain / fast:.1f}×", plain / fast >= 5),
+        ("web RSS ≤ 200 MB", f"{memory['web']:.0f} MiB", memory["web"] * 2**20 <= 200e6),
+        (
+            "lost updates = 0",
+            str(g["lost_updates"]),
+            g["lost_updates"] == 0 and g["ledger_matches"],
+        ),
+    ]
+    lines += [f"| {t} | {m} | {_verdict(ok)} |" for t, m, ok in targets]
+    return "\n".join(lines) + "\n"

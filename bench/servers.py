@@ -1,0 +1,214 @@
+"""The processes under test: the web app (uvicorn), the reference server, the SSH edge and tunnel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+# Stated in the results: every server under test is one uvicorn process on 127.0.0.1.
+WEB_ARGS = ["--workers", "1", "--no-access-log", "--lifespan", "on", "--log-level", "warning"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Proc:
+    """A child process with its output in a log file; stopped with SIGTERM, then SIGKILL."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], logdir: Path) -> None:
+        self.name = name
+        self.log_path = logdir / f"{name}.log"
+        self.popen = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.pid = self.popen.pid
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.pid, signal.SIGKILL)
+                self.popen.wait(5)
+
+    def check(self) -> None:
+        if self.popen.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{self.name} exited ({self.popen.returncode}):\n{tail}")
+
+
+def wait_http(proc: Proc, url: str, host: str | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    headers = {"Host": host} if host else {}
+    while time.monotonic() < deadline:
+        proc.check()
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, headers=headers, timeout=2, trust_env=False)
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.name}: {url} did not answer within {timeout:.0f}s")
+
+
+def start_web(env: dict[str, str], logdir: Path) -> tuple[Proc, str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+    proc = Proc("web", argv + ["--port", str(port), *WEB_ARGS], env, logdir)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(proc, url + "/")
+    return proc, url
+
+
+def start_reference(
+    env: dict[str, str], logdir: Path, dsn: str, tenant_id: int
+) -> tuple[Proc, str]:
+    port = free_port()
+    ref_env = {**env, "REFERENCE_DSN": dsn, "REFERENCE_TENANT_ID": str(tenant_id)}
+    argv = [sys.executable, "-m", "bench.reference_server", str(port)]
+    proc = Proc("reference", argv, ref_env, logdir)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(proc, url + "/")
+    return proc, url + "/mcp"
+
+
+def start_noop(env: dict[str, str], logdir: Path) -> tuple[Proc, str]:
+    port = free_port()
+    proc = Proc("noop", [sys.executable, "-m", "bench.noop_server", str(port)], env, logdir)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(proc, url + "/")
+    return proc, url + "/mcp"
+
+
+def _keygen(path: Path) -> str:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)],
+        check=True,
+    )
+    return Path(f"{path}.pub").read_text().strip()
+
+
+def _openssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Proc, dict[str, str]]:
+    """Debian's OpenSSH sshd on a loopback port, configured as tests/tunnel_worker does."""
+    import getpass
+
+    port, user = free_port(), getpass.getuser()
+    host_key, client_key = workdir / "host_key", workdir / "client_key"
+    host_pub = _keygen(host_key)
+    (workdir / "authorized_keys").write_text(_keygen(client_key) + "\n")
+    (workdir / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub}\n")
+    config = workdir / "sshd_config"
+    config.write_text(
+        "\n".join(
+            [
+                f"Port {port}",
+                "ListenAddress 127.0.0.1",
+                f"HostKey {host_key}",
+                f"AuthorizedKeysFile {workdir / 'authorized_keys'}",
+                f"AllowUsers {user}",
+                "PermitRootLogin prohibit-password",
+                "PubkeyAuthentication yes",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "UsePAM no",
+                "StrictModes no",
+                "PermitTTY no",
+                "AllowTcpForwarding remote",
+                "GatewayPorts no",
+                "PidFile none",
+                "",
+            ]
+        )
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)
+    proc = Proc("edge", [SSHD, "-D", "-e", "-f", str(config)], env, logdir)
+    _wait_port(proc, port)
+    return proc, {
+        "TUNNEL_SSH_PORT": str(port),
+        "TUNNEL_SSH_USER": user,
+        "TUNNEL_SSH_KEY_FILE": str(client_key),
+        "TUNNEL_SSH_KNOWN_HOSTS": str(workdir / "known_hosts"),
+    }
+
+
+def _asyncssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Proc, dict[str, str]]:
+    """The project's development edge (`manage.py tunnel_edge`, asyncssh)."""
+    from tunnel_worker.edge import edge_client_env, edge_prepare
+
+    port = free_port()
+    files = edge_prepare(workdir, host="127.0.0.1", port=port)
+    argv = [sys.executable, "manage.py", "tunnel_edge", "--port", str(port), "--dir", str(workdir)]
+    dev_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DJANGO_DEBUG": "1"}
+    proc = Proc("edge", argv, dev_env, logdir)
+    _wait_port(proc, port)
+    client = edge_client_env(files, host="127.0.0.1", port=port, remote_port=0)
+    return proc, {k: v for k, v in client.items() if k != "TUNNEL_SSH_REMOTE_PORT"}
+
+
+def start_tunnel(
+    env: dict[str, str], logdir: Path, upstream: str, name: str
+) -> tuple[list[Proc], str, str]:
+    """An SSH edge and `manage.py run_tunnel` forwarding its far-side port to the web app.
+
+    Returns the processes (edge, worker), the far-side base URL and which edge was used.
+    """
+    workdir = logdir / "edge"
+    workdir.mkdir(exist_ok=True, mode=0o700)
+    if Path(SSHD).exists() and shutil.which("ssh-keygen") and os.geteuid() == 0:
+        edge, ssh = _openssh_edge(workdir, env, logdir)
+        kind = "OpenSSH sshd (Debian), as in tests/tunnel_worker"
+    else:
+        edge, ssh = _asyncssh_edge(workdir, env, logdir)
+        kind = "asyncssh (manage.py tunnel_edge)"
+    remote = free_port()
+    tunnel_env = {
+        **env,
+        **ssh,
+        "TUNNEL_BACKEND": "ssh",
+        "TUNNEL_NAME": name,
+        "TUNNEL_UPSTREAM": upstream,
+        "TUNNEL_SSH_HOST": "127.0.0.1",
+        "TUNNEL_SSH_REMOTE_BIND": "127.0.0.1",
+        "TUNNEL_SSH_REMOTE_PORT": str(remote),
+        "TUNNEL_CHECK_INTERVAL": "1",
+    }
+    worker = Proc("tunnel_worker", [sys.executable, "manage.py", "run_tunnel"], tunnel_env, logdir)
+    url = f"http://127.0.0.1:{remote}"
+    try:
+        wait_http(worker, url + "/", timeout=60)
+    except Exception:
+        worker.stop()
+        edge.stop()
+        raise
+    return [edge, worker], url, kind
+
+
+def _wait_port(proc: Proc, port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.check()
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{proc.name} did not listen on {port} within {timeout:.0f}s")
