@@ -15,14 +15,14 @@ from redis import ConnectionPool
 class SharedConnectionPool(ConnectionPool):
     """`from_url` returns the process's pool for that URL and options (redis-py resets it after fork)."""
 
-    _pools: dict[tuple[str, str], ConnectionPool] = {}
-    _lock = threading.Lock()
+    _shared_pools: dict[tuple[str, str], ConnectionPool] = {}
+    _shared_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Any:
         key = (url, repr(sorted(kwargs.items())))
-        with cls._lock:
-            pool = cls._pools.get(key)
+        with cls._shared_lock:
+            pool = cls._shared_pools.get(key)
             if pool is None:
-                pool = cls._pools[key] = super().from_url(url, **kwargs)
+                pool = cls._shared_pools[key] = super().from_url(url, **kwargs)
         return pool
