@@ -22,6 +22,11 @@ from inventory.tenancy.selectors import tenant_get
 _conf = ops_settings()
 
 
+def _task_id(task: Task) -> dict[str, str]:
+    """The task id as the log lines' request_id (a fresh one when run eagerly)."""
+    return {"request_id": task.request.id} if task.request.id else {}
+
+
 def _queue_of(task: Task) -> str | None:
     """The queue this task was delivered from (None when run eagerly)."""
     return (task.request.delivery_info or {}).get("routing_key") or None
@@ -42,7 +47,7 @@ def low_stock_scan(self: Task, schema_name: str) -> dict[str, Any]:
     tenant = tenant_get(schema_name=schema_name)
     if tenant is None:
         return {"tenant": schema_name, "skipped": "no such active tenant"}
-    with context.bound(tenant=schema_name), tenant_context(tenant):
+    with context.bound(tenant=schema_name, **_task_id(self)), tenant_context(tenant):
         report = reports.low_stock_report_create()
     if report.webhook_status == "pending":
         low_stock_webhook.apply_async(args=[schema_name, report.pk], queue=_queue_of(self))
@@ -79,7 +84,7 @@ def low_stock_webhook(self: Task, schema_name: str, report_id: int) -> str:
     tenant = tenant_get(schema_name=schema_name)
     if tenant is None:
         return "skipped: no such active tenant"
-    with context.bound(tenant=schema_name), tenant_context(tenant):
+    with context.bound(tenant=schema_name, **_task_id(self)), tenant_context(tenant):
         report = LowStockReport.objects.filter(pk=report_id).first()
         if report is None:
             return "skipped: report pruned"

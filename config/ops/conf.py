@@ -29,5 +29,7 @@ def ops_settings(**overrides: Any) -> OpsSettings:
     raw: dict[str, Any] = dict(getattr(settings, "OPERATIONS", {}))
     raw.update(overrides)
     known = {f.name for f in fields(OpsSettings)}
-    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known}
+    values: dict[str, Any] = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known
+    }
     return OpsSettings(**values)

@@ -42,7 +42,12 @@ def readiness(conf: OpsSettings | None = None) -> tuple[bool, dict[str, Any]]:
     checks: dict[str, dict[str, Any]] = {}
     checks.update(db_future.result())
     checks["broker"] = broker_future.result()
-    failing = [name for name, c in checks.items() if c.get("required", True) and not c["ok"]]
+    # A check skipped because the database is down is not named: the database is the cause.
+    failing = [
+        name
+        for name, c in checks.items()
+        if c.get("required", True) and not c["ok"] and not c.get("skipped")
+    ]
     report = {
         "status": "fail" if failing else "ok",
         "failing": failing,
@@ -94,7 +99,7 @@ def _database_and_dependents(conf: OpsSettings) -> dict[str, dict[str, Any]]:
         ms = round((time.perf_counter() - started) * 1000, 1)
         return {
             "database": {"ok": False, "error": _describe(exc), "ms": ms},
-            "migrations": {"ok": False, "error": "database unreachable"},
+            "migrations": _skipped(),
             "tunnel": _tunnel_unknown(),
         }
     with conn:
@@ -102,7 +107,7 @@ def _database_and_dependents(conf: OpsSettings) -> dict[str, dict[str, Any]]:
         if checks["database"]["ok"]:
             checks["migrations"] = _timed(lambda c: _migrations_cached(conn, c), conf)
         else:
-            checks["migrations"] = {"ok": False, "error": "database unreachable"}
+            checks["migrations"] = _skipped()
     checks["tunnel"] = _tunnel() if checks["database"]["ok"] else _tunnel_unknown()
     return checks
 
@@ -201,7 +206,9 @@ def _behind(
         params += [schema, *(v for pair in pairs for v in pair)]
     if not parts:
         return []
-    found = dict(conn.execute(sql.SQL(" UNION ALL ").join(parts), params).fetchall())
+    found: dict[str, int] = dict(
+        conn.execute(sql.SQL(" UNION ALL ").join(parts), params).fetchall()
+    )
     return [s for s in schemas if found.get(s, 0) < len(wanted[s])]
 
 
@@ -234,7 +241,11 @@ def _tunnel_unknown() -> dict[str, Any]:
 
     conf = tunnel_settings()
     required = conf.GATES_READINESS and conf.BACKEND != "off"
-    return {"ok": False, "required": required, "error": "database unreachable: state unknown"}
+    return {**_skipped(), "required": required}
+
+
+def _skipped() -> dict[str, Any]:
+    return {"ok": False, "skipped": True, "error": "not checked: database unreachable"}
 
 
 # --- broker -----------------------------------------------------------------------------------
