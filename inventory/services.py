@@ -17,11 +17,17 @@ from inventory.models import (
 )
 from inventory.validators import validate_sku
 
+MAX_QUANTITY = 2_147_483_647  # on-hand and movement quantities are PostgreSQL integers
+
 
 class InventoryError(Exception):
     """A business rule refused the write; the message says which and why."""
 
     code = "invalid"
+
+
+class OutOfRange(InventoryError):
+    code = "out_of_range"
 
 
 class InsufficientStock(InventoryError):
@@ -75,8 +81,8 @@ def location_create(*, code: str, name: str) -> Location:
 
 
 def _plan(kind: str, quantity: int, from_loc: Location | None, to_loc: Location | None) -> None:
-    if quantity <= 0:
-        raise InventoryError("quantity must be a positive whole number")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise OutOfRange(f"quantity must be a whole number from 1 to {MAX_QUANTITY}")
     needs = {
         MovementKind.RECEIPT: (False, True),
         MovementKind.ISSUE: (True, False),
@@ -201,6 +207,10 @@ def _apply(
             )
         StockLevel.objects.filter(pk=levels[f.pk].pk).update(on_hand=F("on_hand") - quantity)
     if t is not None:
+        if levels[t.pk].on_hand > MAX_QUANTITY - quantity:
+            raise OutOfRange(
+                f"on-hand of {item.sku} at {t.code} would exceed {MAX_QUANTITY}; record less"
+            )
         StockLevel.objects.filter(pk=levels[t.pk].pk).update(on_hand=F("on_hand") + quantity)
     movement = Movement.objects.create(
         kind=kind,
@@ -215,9 +225,28 @@ def _apply(
     return MovementResult(movement=movement, replayed=False)
 
 
-def _signed_sides(location: Location, delta: int) -> tuple[Location | None, Location | None]:
-    """(source, destination) for a signed change at one location: + arrives, - leaves."""
-    return (None, location) if delta > 0 else (location, None)
+def _record_signed(
+    *,
+    kind: str,
+    item: Item,
+    location: Location,
+    delta: int,
+    actor: str,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> MovementResult:
+    """A movement for a signed change at one location: + arrives there, - leaves it."""
+    source, destination = (None, location) if delta > 0 else (location, None)
+    return movement_record(
+        kind=kind,
+        item=item,
+        quantity=abs(delta),
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        from_location=source,
+        to_location=destination,
+    )
 
 
 def stock_adjust(
@@ -234,16 +263,14 @@ def stock_adjust(
         raise InventoryError("an adjustment needs a reason")
     if delta == 0:
         raise InventoryError("an adjustment must change the quantity")
-    source, destination = _signed_sides(location, delta)
-    return movement_record(
+    return _record_signed(
         kind=MovementKind.ADJUSTMENT,
         item=item,
-        quantity=abs(delta),
+        location=location,
+        delta=delta,
         actor=actor,
         reason=reason,
         idempotency_key=idempotency_key,
-        from_location=source,
-        to_location=destination,
     )
 
 
@@ -258,15 +285,13 @@ def stock_count(
     delta = counted - level.on_hand
     if delta == 0:
         return None
-    source, destination = _signed_sides(location, delta)
-    return movement_record(
+    return _record_signed(
         kind=MovementKind.COUNT,
         item=item,
-        quantity=abs(delta),
+        location=location,
+        delta=delta,
         actor=actor,
         reason=reason,
-        from_location=source,
-        to_location=destination,
     ).movement
 
 

@@ -212,3 +212,13 @@ def _random_movement(
     except services.InsufficientStock as exc:
         return ("refused", str(exc))
     return ("recorded", kind)
+
+
+def test_on_hand_overflow_is_a_clear_refusal(stock):
+    item, here, _ = stock
+    receive(item, here, services.MAX_QUANTITY - 1)
+    with pytest.raises(services.InventoryError, match="would exceed"):
+        receive(item, here, 2)
+    with pytest.raises(services.InventoryError, match="from 1 to"):
+        receive(item, here, services.MAX_QUANTITY + 1)
+    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == services.MAX_QUANTITY - 1
