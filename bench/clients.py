@@ -19,9 +19,12 @@ Spec = dict[str, Any]
 def init_worker(env: dict[str, str]) -> None:
     """Pool initializer: the bench environment and Django (scenario B needs the ORM)."""
     os.environ.update(env)
+    import logging
+
     import django
 
     django.setup()
+    logging.getLogger().setLevel(logging.WARNING)  # no log line per client request
     # Import every client library now, so no client pays for imports inside a timed run.
     import httpx  # noqa: F401
     import httpx2  # noqa: F401

@@ -109,7 +109,9 @@ def _keygen(path: Path) -> str:
     return Path(f"{path}.pub").read_text().strip()
 
 
-def _openssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Proc, dict[str, str]]:
+def _openssh_edge(
+    workdir: Path, env: dict[str, str], logdir: Path, name: str
+) -> tuple[Proc, dict[str, str]]:
     """Debian's OpenSSH sshd on a loopback port, configured as tests/tunnel_worker does."""
     import getpass
 
@@ -142,7 +144,7 @@ def _openssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Pro
         )
     )
     Path("/run/sshd").mkdir(exist_ok=True)
-    proc = Proc("edge", [SSHD, "-D", "-e", "-f", str(config)], env, logdir)
+    proc = Proc(f"edge-{name}", [SSHD, "-D", "-e", "-f", str(config)], env, logdir)
     _wait_port(proc, port)
     return proc, {
         "TUNNEL_SSH_PORT": str(port),
@@ -152,7 +154,9 @@ def _openssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Pro
     }
 
 
-def _asyncssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Proc, dict[str, str]]:
+def _asyncssh_edge(
+    workdir: Path, env: dict[str, str], logdir: Path, name: str
+) -> tuple[Proc, dict[str, str]]:
     """The project's development edge (`manage.py tunnel_edge`, asyncssh)."""
     from tunnel_worker.edge import edge_client_env, edge_prepare
 
@@ -160,27 +164,28 @@ def _asyncssh_edge(workdir: Path, env: dict[str, str], logdir: Path) -> tuple[Pr
     files = edge_prepare(workdir, host="127.0.0.1", port=port)
     argv = [sys.executable, "manage.py", "tunnel_edge", "--port", str(port), "--dir", str(workdir)]
     dev_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DJANGO_DEBUG": "1"}
-    proc = Proc("edge", argv, dev_env, logdir)
+    proc = Proc(f"edge-{name}", argv, dev_env, logdir)
     _wait_port(proc, port)
     client = edge_client_env(files, host="127.0.0.1", port=port, remote_port=0)
     return proc, {k: v for k, v in client.items() if k != "TUNNEL_SSH_REMOTE_PORT"}
 
 
+def openssh_available() -> bool:
+    return Path(SSHD).exists() and bool(shutil.which("ssh-keygen")) and os.geteuid() == 0
+
+
 def start_tunnel(
-    env: dict[str, str], logdir: Path, upstream: str, name: str
-) -> tuple[list[Proc], str, str]:
+    env: dict[str, str], logdir: Path, upstream: str, name: str, edge_kind: str
+) -> tuple[list[Proc], str]:
     """An SSH edge and `manage.py run_tunnel` forwarding its far-side port to the web app.
 
-    Returns the processes (edge, worker), the far-side base URL and which edge was used.
+    edge_kind: "asyncssh" (the project's `manage.py tunnel_edge`) or "openssh" (Debian's sshd,
+    configured as tests/tunnel_worker does). Returns (edge, worker) and the far-side base URL.
     """
-    workdir = logdir / "edge"
+    workdir = logdir / f"edge-{edge_kind}"
     workdir.mkdir(exist_ok=True, mode=0o700)
-    if Path(SSHD).exists() and shutil.which("ssh-keygen") and os.geteuid() == 0:
-        edge, ssh = _openssh_edge(workdir, env, logdir)
-        kind = "OpenSSH sshd (Debian), as in tests/tunnel_worker"
-    else:
-        edge, ssh = _asyncssh_edge(workdir, env, logdir)
-        kind = "asyncssh (manage.py tunnel_edge)"
+    start = _openssh_edge if edge_kind == "openssh" else _asyncssh_edge
+    edge, ssh = start(workdir, env, logdir, edge_kind)
     remote = free_port()
     tunnel_env = {
         **env,
@@ -193,7 +198,8 @@ def start_tunnel(
         "TUNNEL_SSH_REMOTE_PORT": str(remote),
         "TUNNEL_CHECK_INTERVAL": "1",
     }
-    worker = Proc("tunnel_worker", [sys.executable, "manage.py", "run_tunnel"], tunnel_env, logdir)
+    argv = [sys.executable, "manage.py", "run_tunnel"]
+    worker = Proc(f"tunnel_worker-{edge_kind}", argv, tunnel_env, logdir)
     url = f"http://127.0.0.1:{remote}"
     try:
         wait_http(worker, url + "/", timeout=60)
@@ -201,7 +207,7 @@ def start_tunnel(
         worker.stop()
         edge.stop()
         raise
-    return [edge, worker], url, kind
+    return [edge, worker], url
 
 
 def _wait_port(proc: Proc, port: int, timeout: float = 20) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import psycopg
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -142,13 +143,16 @@ def _template_current(expected: frozenset[tuple[str, str]]) -> bool:
 
 @contextmanager
 def _template_lock() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
-    try:
+    """Serialise template (re)builds across processes with a session advisory lock.
+
+    The lock lives on a connection of its own: Django's connection may be closed inside the
+    block (migrate_schemas does) and, with a connection pool, handed back to the pool still
+    holding the lock. Closing this connection, or the process dying, releases it.
+    """
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as lock:
+        lock.execute("SET statement_timeout = 0")  # waiting for a rebuild may take seconds
+        lock.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
 
 
 def template_ensure(expected: frozenset[tuple[str, str]] | None = None) -> None:
