@@ -81,6 +81,7 @@ def main() -> int:
                 )
         multi = ["--tenant", "--executor=multiprocessing", "-v", "1"]
         figures["all_from_empty_s"] = _manage(env, "migrate_schemas", *multi, log=log)
+        print(json.dumps(figures), flush=True)
         _manage(
             env,
             "migrate_schemas",
@@ -92,6 +93,7 @@ def main() -> int:
         )
         figures["one_new_migration_s"] = _manage(env, "migrate_schemas", *multi, log=log)
         figures["nothing_to_do_s"] = _manage(env, "migrate_schemas", *multi, log=log)
+        print(json.dumps(figures), flush=True)
         _manage(env, "migrate_schemas", "--tenant", "inventory", "0002", "-v", "0", log=log)
         figures["one_new_migration_standard_s"] = _manage(
             env, "migrate_schemas", "--tenant", "-v", "1", log=log

@@ -172,3 +172,25 @@ def test_real_worker_runs_the_job_on_a_test_queue(
             worker.wait(30)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def test_reports_show_in_the_tenants_admin(tenant_a, two_tenants_stock, client):  # noqa: ANN001
+    from django.contrib.auth import get_user_model
+
+    schema = tenant_a.schema_name
+    with schema_context(schema):
+        report = reports.low_stock_report_create()
+        user, _ = get_user_model().objects.get_or_create(
+            username="ops-keeper", defaults={"is_staff": True, "is_superuser": True}
+        )
+        client.force_login(user)
+    listing = client.get("/admin/inventory/lowstockreport/", HTTP_HOST=f"{schema}.localhost")
+    assert listing.status_code == 200
+    detail = client.get(
+        f"/admin/inventory/lowstockreport/{report.pk}/change/", HTTP_HOST=f"{schema}.localhost"
+    )
+    assert detail.status_code == 200
+    for sku in two_tenants_stock[schema]["low"]:
+        assert sku in detail.content.decode()
+    settings_page = client.get("/admin/inventory/reportsettings/", HTTP_HOST=f"{schema}.localhost")
+    assert settings_page.status_code == 200
