@@ -17,8 +17,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
-# Stated in the results: every server under test is one uvicorn process on 127.0.0.1.
-WEB_ARGS = ["--workers", "1", "--no-access-log", "--lifespan", "on", "--log-level", "warning"]
+# Stated in the results: the web app is served by uvicorn on 127.0.0.1, one worker process
+# (plus a second server with two workers, one per core, for scenario D2).
+WEB_ARGS = ["--no-access-log", "--lifespan", "on", "--log-level", "warning"]
 
 
 def free_port() -> int:
@@ -72,10 +73,11 @@ def wait_http(proc: Proc, url: str, host: str | None = None, timeout: float = 60
     raise RuntimeError(f"{proc.name}: {url} did not answer within {timeout:.0f}s")
 
 
-def start_web(env: dict[str, str], logdir: Path) -> tuple[Proc, str]:
+def start_web(env: dict[str, str], logdir: Path, workers: int = 1) -> tuple[Proc, str]:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-    proc = Proc("web", argv + ["--port", str(port), *WEB_ARGS], env, logdir)
+    argv += ["--port", str(port), "--workers", str(workers), *WEB_ARGS]
+    proc = Proc(f"web-{workers}w", argv, env, logdir)
     url = f"http://127.0.0.1:{port}"
     wait_http(proc, url + "/")
     return proc, url
