@@ -84,7 +84,7 @@ def low_stock_report_create() -> LowStockReport:
 def webhook_payload(report: LowStockReport) -> dict[str, Any]:
     return {
         "event": "low_stock",
-        "tenant": connection.schema_name,
+        "tenant": _schema(),
         "report_id": report.pk,
         "created_at": report.created_at.isoformat(),
         "item_count": report.item_count,
@@ -162,12 +162,17 @@ def _headers(report: LowStockReport, body: bytes, secret: str) -> dict[str, str]
         "User-Agent": "tenant-inventory-webhook/1",
         "X-Inventory-Event": "low_stock",
         # Stable across retries, so a receiver can drop duplicates.
-        "X-Inventory-Delivery": f"{connection.schema_name}:{report.pk}",
+        "X-Inventory-Delivery": f"{_schema()}:{report.pk}",
     }
     if secret:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         headers["X-Inventory-Signature"] = f"sha256={digest}"
     return headers
+
+
+def _schema() -> str:
+    """The schema the current connection is in (django-tenants sets it)."""
+    return str(getattr(connection, "schema_name", ""))
 
 
 def _record(report: LowStockReport, *, status: str, error: str, delivered: bool = False) -> None:
