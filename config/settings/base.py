@@ -32,7 +32,7 @@ if env.bool("DB_POOL", default=True):
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DB_POOL_MIN", default=1),
         "max_size": env.int("DB_POOL_MAX", default=16),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),  # fail fast when the DB is away
+        "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),  # fail fast when the DB is away
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from inventory.tenancy.provisioning import tenant_create
 from inventory.tenancy.validators import validate_schema_name
 
 TOKEN_PREFIX_BYTES = 6
-TOKEN_SECRET_BYTES = 32
+_SECRET_ALPHABET = string.ascii_letters + string.digits
 
 
 class ProvisioningError(Exception):
@@ -98,7 +99,9 @@ def token_issue(
             f"unknown or missing scopes {unknown}; choose from {', '.join(Scope.values)}"
         )
     prefix = secrets.token_hex(TOKEN_PREFIX_BYTES)
-    secret = secrets.token_urlsafe(TOKEN_SECRET_BYTES)
+    # Letters and digits only (43 of 62 symbols = 256 bits), so `inv_<prefix>_<secret>` splits
+    # unambiguously on "_" and survives double-click selection and shell quoting.
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(43))
     token = ApiToken(
         tenant=tenant,
         name=name,

@@ -222,3 +222,27 @@ def test_on_hand_overflow_is_a_clear_refusal(stock):
     with pytest.raises(services.InventoryError, match="from 1 to"):
         receive(item, here, services.MAX_QUANTITY + 1)
     assert selectors.stock_snapshot(sku=item.sku)["quantity"] == services.MAX_QUANTITY - 1
+
+
+def test_the_snapshot_agrees_with_the_annotated_item_list(stock):
+    """stock_snapshot (hand-written SQL) and item_list_with_stock (ORM) compute the same thing."""
+    item, here, there = stock
+    today = timezone.localdate()
+    receive(item, here, 7)
+    receive(item, there, 5)
+    services.restock_create(
+        item=item, quantity=1, expected_date=today + timedelta(days=4), location=here
+    )
+    services.restock_create(
+        item=item, quantity=1, expected_date=today + timedelta(days=1), location=here
+    )
+    cancelled = services.restock_create(item=item, quantity=1, expected_date=today, location=here)
+    Restock.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    annotated = selectors.item_list_with_stock().get(pk=item.pk)
+    snapshot = selectors.stock_snapshot(sku=item.sku)
+    assert snapshot["quantity"] == annotated.on_hand == 12
+    assert (
+        snapshot["restock_date"]
+        == annotated.next_restock.isoformat()
+        == (today + timedelta(days=1)).isoformat()
+    )
