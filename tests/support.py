@@ -23,12 +23,19 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def manage(*args: str, input: str | None = None, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+def manage(
+    *args: str, input: str | None = None, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run `manage.py <args>` as an operator would, against the test database."""
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT, env=subprocess_env(**env), input=input, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        cwd=ROOT,
+        env=subprocess_env(**env),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -62,9 +69,23 @@ class LiveServer:
     def start(self) -> "LiveServer":
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--lifespan", "on"],
-            cwd=ROOT, env=subprocess_env(**self._env), stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--lifespan",
+                "on",
+            ],
+            cwd=ROOT,
+            env=subprocess_env(**self._env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_http(self.url + "/", timeout=60)
         return self
