@@ -22,7 +22,7 @@ run: install
 	$(EMBEDDED) $(PY) -m config.devserver
 
 test: install
-	$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

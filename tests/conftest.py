@@ -41,6 +41,12 @@ def _recreate_database(name: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The session drops and recreates its database: never let that be anything but the tests'.
+    if settings.SETTINGS_MODULE != "config.settings.test":
+        pytest.exit(f"tests need config.settings.test, not {settings.SETTINGS_MODULE}", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     name = settings.DATABASES["default"]["NAME"]
