@@ -1,5 +1,6 @@
 """Settings shared by every environment, read from the environment in one place."""
 
+import sys
 from pathlib import Path
 
 import environ
@@ -27,7 +28,10 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # Under ASGI every request runs its sync code on a new thread, so thread-local persistent
 # connections (CONN_MAX_AGE > 0) pile up until garbage collection: measured 51 open connections
 # during the API fuzz run. A per-process psycopg pool hands connections back after each request.
-if env.bool("DB_POOL", default=True):
+# migrate_schemas' multiprocessing executor forks after the parent has used the database, and
+# forked children must not share a pool's open connections (crossed results, then a hang).
+_FORKING_COMMAND = sys.argv[1:2] == ["migrate_schemas"]
+if env.bool("DB_POOL", default=not _FORKING_COMMAND):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DB_POOL_MIN", default=1),
