@@ -44,7 +44,9 @@ def _recreate_database(name: str) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # The session drops and recreates its database: never let that be anything but the tests'.
     if settings.SETTINGS_MODULE != "config.settings.test":
-        pytest.exit(f"tests need config.settings.test, not {settings.SETTINGS_MODULE}", returncode=2)
+        pytest.exit(
+            f"tests need config.settings.test, not {settings.SETTINGS_MODULE}", returncode=2
+        )
 
 
 @pytest.fixture(scope="session")
