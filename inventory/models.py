@@ -142,7 +142,9 @@ class LowStockReport(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     item_count = models.PositiveIntegerField(default=0)
     items = models.JSONField(
-        default=list, help_text="sku, name, on_hand, reorder_point, next_restock per item."
+        default=list,
+        blank=True,  # a tenant with nothing low gets an empty report, not an error
+        help_text="sku, name, on_hand, reorder_point, next_restock per item.",
     )
     webhook_status = models.CharField(
         max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.NONE

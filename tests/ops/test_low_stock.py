@@ -194,3 +194,13 @@ def test_reports_show_in_the_tenants_admin(tenant_a, two_tenants_stock, client):
         assert sku in detail.content.decode()
     settings_page = client.get("/admin/inventory/reportsettings/", HTTP_HOST=f"{schema}.localhost")
     assert settings_page.status_code == 200
+
+
+def test_a_tenant_with_nothing_low_gets_an_empty_report():
+    from inventory.tenancy.services import tenant_provision
+
+    with schema_context("public"):  # tenants are created from the public schema
+        tenant = tenant_provision(schema_name="nothing_low", domain="nothing-low.localhost").tenant
+    with schema_context(tenant.schema_name):
+        report = reports.low_stock_report_create()
+        assert report.items == [] and report.item_count == 0
