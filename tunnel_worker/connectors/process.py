@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import os
@@ -18,8 +19,9 @@ from tunnel_worker.process import ConnectorProcess
 class ProcessConnector(Connector):
     """Runs argv in its own process group; ready per ready_check(), dead when it exits."""
 
+    @abc.abstractmethod
     def argv(self) -> list[str]:
-        raise NotImplementedError
+        """The connector's command line (cloudflared's, or the operator's TUNNEL_COMMAND)."""
 
     def child_env(self) -> dict[str, str]:
         return dict(os.environ)
