@@ -1,8 +1,6 @@
 """Helpers for the MCP endpoint tests: tokens, stock fixtures, the SDK client over HTTP."""
 
 import contextlib
-import socket
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -97,60 +95,3 @@ async def connect_fails(url: str, token: str | None, **kw: str) -> Seen:
     else:
         raise AssertionError("the MCP client connected but should have been refused")
     return seen
-
-
-class TcpProxy:
-    """A loopback TCP proxy to PostgreSQL that a test can cut, to make the database unreachable."""
-
-    def __init__(self, target: tuple[str, int] | str) -> None:
-        self.target = target  # (host, port) or a unix socket path
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _connect_target(self) -> socket.socket:
-        if isinstance(self.target, str):
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(self.target)
-            return upstream
-        return socket.create_connection(self.target)
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = self._connect_target()
-            with self._lock:
-                self._conns += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_RDWR)
-
-    def stop(self) -> None:
-        """Refuse new connections and cut the open ones: the database is now unreachable."""
-        if self._stopped:
-            return
-        self._stopped = True
-        # shutdown() wakes the thread blocked in accept(); close() alone leaves it listening.
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        with self._lock:
-            for conn in self._conns:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-                conn.close()

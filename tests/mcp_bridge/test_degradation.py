@@ -14,8 +14,8 @@ import psycopg
 from django.conf import settings
 
 from inventory.validators import SKU_RULE
-from tests.mcp_bridge.helpers import TcpProxy, connect_fails, issue, mcp_client, stock_item
-from tests.support import live_server
+from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
+from tests.support import TcpProxy, live_server
 
 
 def _db() -> dict:

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.ops.support import ProbeServer, TcpProxy, get, metric_value, wait_until
-from tests.support import LiveServer, free_port, live_server
+from tests.ops.support import ProbeServer, get, metric_value, wait_until
+from tests.support import LiveServer, TcpProxy, free_port, live_server
 
 METRICS_TOKEN = "ops-test-metrics-token-5b1e"
 HOSTS = ["localhost", "alpha.localhost", "no-such-tenant.example", "127.0.0.1"]
@@ -72,7 +72,7 @@ def test_request_id_is_echoed_or_made(ops_server: LiveServer):
 
 
 def test_readyz_names_pending_migrations_then_the_database_when_it_goes(tenant_b):
-    proxy = TcpProxy(*_db_target())
+    proxy = TcpProxy(_db_target())
     env = {
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{proxy.port}/x",
         "READYZ_MIGRATIONS_TTL": "0",
