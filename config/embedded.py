@@ -3,9 +3,15 @@ otherwise an embedded PostgreSQL (PyPI pgserver) and an embedded Redis (PyPI red
 binary), both keeping their files under .data/.
 
     python -m config.embedded -- pytest -q
+    python -m config.embedded --record -- python -m config.devserver    # what `make run` does
+
+With --record the live URLs are written to .data/services.json (mode 600) while the command
+runs, and removed when it stops: settings use them when DATABASE_URL / REDIS_URL are unset, so
+`manage.py` commands in another terminal reach the services `make run` started.
 """
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -19,6 +25,12 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("EMBEDDED_DATA_DIR", ROOT / ".data"))
 DB_NAME = "inventory"
+SERVICES_FILE = DATA / "services.json"
+# Where settings point the database when nothing is configured: a socket that never exists, so
+# a command fails at once (and manage.py says what to do) instead of reaching a machine's own
+# PostgreSQL on 127.0.0.1:5432.
+NO_DATABASE_URL = f"postgres://postgres@/{DB_NAME}?host={quote(str(DATA / 'no-database'), safe='')}"
+NO_DATABASE_HINT = "start `make run` or set DATABASE_URL"
 
 
 def _log(message: str) -> None:
@@ -103,12 +115,43 @@ def services() -> Iterator[dict[str, str]]:
         yield env
 
 
+def recorded_services(path: Path | None = None) -> dict[str, str]:
+    """The URLs a running `make run` recorded ({} when none is running here)."""
+    path = path or SERVICES_FILE
+    try:
+        recorded = json.loads(path.read_text())
+        os.kill(int(recorded["pid"]), 0)  # the launcher that wrote it is still alive
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {k: str(recorded[k]) for k in ("DATABASE_URL", "REDIS_URL") if recorded.get(k)}
+
+
+@contextlib.contextmanager
+def recording(env: dict[str, str], path: Path | None = None) -> Iterator[None]:
+    """Write the live URLs to `path` (atomically, mode 600) and remove the file afterwards."""
+    path = path or SERVICES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {k: env[k] for k in ("DATABASE_URL", "REDIS_URL")} | {"pid": os.getpid()}
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_text(json.dumps(record) + "\n")
+    tmp.replace(path)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            if json.loads(path.read_text())["pid"] == os.getpid():
+                path.unlink()
+
+
 def main(argv: list[str]) -> int:
+    record = argv[:1] == ["--record"]
+    argv = argv[1:] if record else argv
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
         print(__doc__, file=sys.stderr)
         return 2
-    with services() as env:
+    with services() as env, recording(env) if record else contextlib.nullcontext():
         proc = subprocess.Popen(command, env=env)
         # Ctrl-C reaches the whole foreground group; wait for the child to finish its own shutdown.
         signal.signal(signal.SIGINT, lambda *_: None)

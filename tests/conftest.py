@@ -5,6 +5,7 @@ the service through other processes (uvicorn, manage.py, Celery) that must see t
 Isolation between tests comes from unique SKUs and tenants, not from rollbacks.
 """
 
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -15,30 +16,31 @@ from django.core.management import call_command
 from django.db import connections
 from django_tenants.utils import schema_context
 
-from tests.support import LiveServer, live_server
+from config.ops.dbconn import psycopg_conninfo
+from tests.support import LiveServer, leftover_children, live_server
 
 
 def _admin_conninfo() -> dict[str, object]:
-    db = settings.DATABASES["default"]
-    info: dict[str, object] = {
-        "dbname": "postgres",
-        "user": db.get("USER") or "postgres",
-        "autocommit": True,
-    }
-    host = db.get("HOST") or db.get("OPTIONS", {}).get("host")  # a socket dir for embedded pgserver
-    if host:
-        info["host"] = host
-    if db.get("PORT"):
-        info["port"] = db["PORT"]
-    if db.get("PASSWORD"):
-        info["password"] = db["PASSWORD"]
-    return info
+    """Django's own connection parameters (socket or TCP), on the maintenance database."""
+    return psycopg_conninfo(dbname="postgres", autocommit=True)
 
 
 def _recreate_database(name: str) -> None:
     with psycopg.connect(**_admin_conninfo()) as conn:  # type: ignore[arg-type]
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No process outlives the session: a child still alive now (every fixture has been torn
+    down) is killed, named, and fails the run."""
+    left = leftover_children()
+    if left:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(
+            "\nFAILED: the test session left processes running (killed now): " + "; ".join(left),
+            file=sys.stderr,
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -38,6 +39,37 @@ def manage(
         timeout=timeout,
         check=False,
     )
+
+
+def node_tool(name: str) -> tuple[Path, dict[str, str]]:
+    """(launcher, environment with Node >= 22 on PATH) for an npm tool that `make test-deps`
+    installed (tests/deps.py); fails the test, saying how to fix it, when it is missing."""
+    import pytest
+
+    from tests import deps
+
+    if not deps.node_ready():
+        pytest.fail(
+            f"{name} and Node >= 22 are not installed in {deps.NODE_DIR}: run `make test-deps`"
+        )
+    return deps.NODE_DIR / "node_modules" / ".bin" / name, deps.node_env()
+
+
+def leftover_children(grace: float = 10.0) -> list[str]:
+    """Kill this process's descendants that are still alive after `grace` seconds; describe them.
+
+    Called once at the end of the session, after every fixture has stopped what it started."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    described = []
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            described.append(f"pid {proc.pid}: {' '.join(proc.cmdline())[:200]}")
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
+    return described
 
 
 def free_port() -> int:
@@ -88,8 +120,16 @@ class LiveServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_http(self.url + "/", timeout=60)
+        self.wait_ready(self.url + "/")
         return self
+
+    def wait_ready(self, url: str) -> None:
+        """Wait for `url` to answer; a server that never does is stopped, not left running."""
+        try:
+            wait_for_http(url, timeout=60)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -105,9 +145,9 @@ class LiveServer:
 
 @contextlib.contextmanager
 def live_server(**env: str) -> Iterator[LiveServer]:
-    server = LiveServer(**env).start()
+    server = LiveServer(**env)
     try:
-        yield server
+        yield server.start()
     finally:
         server.stop()
 
@@ -161,6 +201,9 @@ class TcpProxy:
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_RDWR)
 
+    def close(self) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Refuse new connections and cut the open ones."""
         if self._stopped:
@@ -174,3 +217,22 @@ class TcpProxy:
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
                 conn.close()
+
+
+def database_url_via(port: int, dbname: str | None = None) -> str:
+    """A DATABASE_URL for the test database reached over TCP on 127.0.0.1:`port` (a TcpProxy in
+    front of wherever Django's own settings say PostgreSQL is: unix socket or TCP)."""
+    from config.ops.dbconn import psycopg_conninfo
+
+    params = psycopg_conninfo()
+    auth = quote(str(params.get("user") or "postgres"), safe="")
+    if params.get("password"):
+        auth += ":" + quote(str(params["password"]), safe="")
+    return f"postgres://{auth}@127.0.0.1:{port}/{dbname or params['dbname']}"
+
+
+def database_proxy() -> "TcpProxy":
+    """A cuttable TCP route to the test database, socket or TCP."""
+    from config.ops.dbconn import socket_path_or_address
+
+    return TcpProxy(socket_path_or_address())

@@ -20,6 +20,7 @@ from django.conf import settings
 from psycopg import sql
 
 from config.logging import redact
+from config.ops.dbconn import psycopg_conninfo
 from config.ops.conf import OpsSettings, ops_settings
 
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
@@ -76,18 +77,13 @@ def _describe(exc: BaseException) -> str:
 
 
 def _conninfo(conf: OpsSettings) -> dict[str, Any]:
-    db = settings.DATABASES["default"]
-    info: dict[str, Any] = {
-        "dbname": db["NAME"],
-        "user": db.get("USER") or "postgres",
-        "connect_timeout": max(2, math.ceil(conf.READYZ_TIMEOUT)),
-        "options": f"-c statement_timeout={int(conf.READYZ_TIMEOUT * 1000)}",
-        "autocommit": True,
-    }
-    for key, name in (("HOST", "host"), ("PORT", "port"), ("PASSWORD", "password")):
-        if db.get(key):
-            info[name] = db[key]
-    return info
+    """Django's own connection parameters (socket or TCP, options included), with the
+    readiness timeouts on top."""
+    return psycopg_conninfo(
+        connect_timeout=max(2, math.ceil(conf.READYZ_TIMEOUT)),
+        options=f"-c statement_timeout={int(conf.READYZ_TIMEOUT * 1000)}",
+        autocommit=True,
+    )
 
 
 def _database_and_dependents(conf: OpsSettings) -> dict[str, dict[str, Any]]:

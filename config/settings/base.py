@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from config.embedded import NO_DATABASE_URL, recorded_services
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -17,10 +19,13 @@ ALLOWED_HOSTS: list[str] = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "[::1]"]
 )
 
+# DATABASE_URL / REDIS_URL when set; else the services a running `make run` recorded under
+# .data/; else no database at all (commands then say "start `make run` or set DATABASE_URL").
+_RUNNING = recorded_services()
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
-        default="postgres://postgres@127.0.0.1:5432/inventory",
+        default=_RUNNING.get("DATABASE_URL", NO_DATABASE_URL),
         engine="django_tenants.postgresql_backend",
     )
 }
@@ -51,7 +56,7 @@ DATABASES["default"]["OPTIONS"].update(
 )
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.str("REDIS_URL", default=_RUNNING.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

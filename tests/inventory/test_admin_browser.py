@@ -22,7 +22,7 @@ def browser(monkeypatch):
     # are ordinary blocking calls, so Django's async-safety guard does not apply to them.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (.ci/run does)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make test-deps` as root (Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import ROOT, LiveServer, subprocess_env, wait_for_http
+from tests.support import ROOT, LiveServer, subprocess_env
 
 
 class WebhookReceiver:
@@ -107,7 +107,7 @@ class ProbeServer(LiveServer):
         self.proc = subprocess.Popen(
             argv, cwd=ROOT, env=subprocess_env(**self._env), stdout=log, stderr=subprocess.STDOUT
         )
-        wait_for_http(self.url + "/healthz", timeout=60)
+        self.wait_ready(self.url + "/healthz")
         return self
 
 

@@ -33,7 +33,7 @@ def _compose_command() -> list[str] | None:
 def test_docker_compose_config_accepts_the_file():
     command = _compose_command()
     if command is None:
-        pytest.skip("no Docker client with compose here (`docker compose` / `docker-compose`)")
+        pytest.fail("no `docker compose` / `docker-compose` here: run `make test-deps` as root")
     for profile in ([], ["--profile", "tunnel"]):
         result = subprocess.run(
             [*command, "-f", str(COMPOSE), *profile, "config", "-q"],

@@ -6,11 +6,10 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from tests.ops.support import ProbeServer, get, metric_value, wait_until
-from tests.support import LiveServer, TcpProxy, free_port, live_server
+from tests.support import LiveServer, database_proxy, database_url_via, free_port, live_server
 
 METRICS_TOKEN = "ops-test-metrics-token-5b1e"
 HOSTS = ["localhost", "alpha.localhost", "no-such-tenant.example", "127.0.0.1"]
@@ -20,11 +19,6 @@ HOSTS = ["localhost", "alpha.localhost", "no-such-tenant.example", "127.0.0.1"]
 def ops_server(tenant_a, tenant_b) -> Iterator[LiveServer]:  # noqa: ANN001
     with live_server(METRICS_TOKEN=METRICS_TOKEN) as srv:
         yield srv
-
-
-def _db_target() -> tuple[str, int]:
-    db = settings.DATABASES["default"]
-    return db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
 
 
 @pytest.mark.parametrize("host", HOSTS)
@@ -72,9 +66,9 @@ def test_request_id_is_echoed_or_made(ops_server: LiveServer):
 
 
 def test_readyz_names_pending_migrations_then_the_database_when_it_goes(tenant_b):
-    proxy = TcpProxy(_db_target())
+    proxy = database_proxy()
     env = {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{proxy.port}/x",
+        "DATABASE_URL": database_url_via(proxy.port),
         "READYZ_MIGRATIONS_TTL": "0",
     }
     try:

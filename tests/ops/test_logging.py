@@ -3,11 +3,12 @@ no token, password or secret text reaches the log."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 
 from tests.ops.support import get, json_lines, mcp_check_stock, stock_item
-from tests.support import live_server, manage
+from tests.support import database_proxy, database_url_via, live_server, manage
 
 DB_PASSWORD = "pg-pass-" + uuid.uuid4().hex[:12]  # trust auth: accepted and ignored
 SECRET_KEY = "json-log-secret-key-" + uuid.uuid4().hex
@@ -23,12 +24,12 @@ def _issue(tenant: str, name: str, *scopes: str) -> str:
     return result.stdout.strip()
 
 
-def test_json_logs_carry_tenant_and_token_name_and_no_secrets(tenant_a, unique_sku, settings):  # noqa: ANN001
+def test_json_logs_carry_tenant_and_token_name_and_no_secrets(tenant_a, unique_sku):  # noqa: ANN001
     stock_item(tenant_a.schema_name, unique_sku, on_hand=4)
     token_name = f"json-{uuid.uuid4().hex[:6]}"
     token = _issue(tenant_a.schema_name, token_name, "stock:read", "mcp")
-    db = settings.DATABASES["default"]
-    url = f"postgres://{db.get('USER') or 'postgres'}:{DB_PASSWORD}@{db['HOST']}:{db['PORT']}/x"
+    proxy = database_proxy()  # a TCP route, socket or not, so the URL can carry a password
+    url = database_url_via(proxy.port).replace("@", f":{DB_PASSWORD}@", 1)
     bogus = f"inv_{uuid.uuid4().hex[:12]}_{uuid.uuid4().hex}{uuid.uuid4().hex}"
     env = {
         "LOG_FORMAT": "json",
@@ -36,7 +37,7 @@ def test_json_logs_carry_tenant_and_token_name_and_no_secrets(tenant_a, unique_s
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "METRICS_TOKEN": METRICS_TOKEN,
     }
-    with live_server(**env) as srv:
+    with contextlib.closing(proxy), live_server(**env) as srv:
         auth = {"Authorization": f"Bearer {token}", "X-Request-ID": "req-json-1"}
         rest = get(f"{srv.url}/api/v1/stock/{unique_sku}", "alpha.localhost", headers=auth)
         assert rest.status_code == 200 and rest.json()["quantity"] == 4

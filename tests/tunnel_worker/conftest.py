@@ -17,9 +17,9 @@ from tests.tunnel_worker.support import SSHD, Sshd, Upstream
 @pytest.fixture(scope="session", autouse=True)
 def _needs_openssh() -> None:
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
-        pytest.skip("needs Debian's OpenSSH: apt-get install -y openssh-server")
+        pytest.fail("needs Debian's OpenSSH (sshd, ssh-keygen): run `make test-deps` as root")
     if os.geteuid() != 0:
-        pytest.skip("the OpenSSH edge in these tests runs sshd as root")
+        pytest.fail("the OpenSSH edge in these tests runs sshd as root: run the tests as root")
 
 
 @pytest.fixture(autouse=True)

@@ -84,7 +84,11 @@ class Sshd:
         self.proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", str(self.config)], stdout=log, stderr=subprocess.STDOUT
         )
-        wait_until(lambda: _listening(self.port), 10, f"sshd listening on {self.port}")
+        try:
+            wait_until(lambda: _listening(self.port), 10, f"sshd listening on {self.port}")
+        except BaseException:
+            self.kill()  # never leave an sshd that did not come up
+            raise
         return self
 
     def sessions(self) -> list[psutil.Process]:
