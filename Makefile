@@ -12,14 +12,19 @@ PYTEST_ARGS ?=
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[embedded,dev]"
+	$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -qq --disable-pip-version-check -e ".[embedded,dev]"
 	touch $@
 
 install: $(VENV)/.installed
 
+# Commands in another terminal (`.venv/bin/python manage.py ...`) find the services it started
+# through .data/services.json; its processes log to .data/logs/ (`make logs`).
 run: install
 	$(PY) -m config.embedded --record -- $(PY) -m config.devserver
+
+logs:
+	tail -n 20 -F .data/logs/*.log
 
 # What the tests drive besides Python: Chromium, OpenSSH, docker-compose (apt-get, as root) and
 # Node 22 with the MCP Inspector and conformance suite (npm, into .data/node). See tests/deps.py.

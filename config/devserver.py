@@ -1,7 +1,10 @@
 """`make run`: migrate, seed the demo tenant once, then run the web server, a Celery worker and
 beat, and the tunnel (with a local SSH edge) until Ctrl-C. Development use only.
 
-Runs inside `python -m config.embedded`, which supplies DATABASE_URL and REDIS_URL.
+Runs inside `python -m config.embedded --record`, which supplies DATABASE_URL and REDIS_URL and
+records them for commands run in another terminal. Each child process logs to
+.data/logs/<name>.log (`make logs` follows them all), so the banner, printed once everything
+answers, is the last thing on screen.
 """
 
 import json
@@ -17,6 +20,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
+LOGS = DATA / "logs"
 PORT = int(os.environ.get("PORT", "8000"))
 PY = sys.executable
 
@@ -137,15 +141,33 @@ def _tunnel_env() -> dict[str, str]:
     return env
 
 
-def _wait_ready(url: str, host: str, timeout: float = 60) -> None:
+def _wait_ready(
+    url: str, children: dict[str, subprocess.Popen[bytes]], timeout: float = 90
+) -> None:
+    """Wait for `url` (/readyz) to answer 200; stop early if a child process dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        _check_alive(children)
         try:
-            httpx.get(url, headers={"Host": host}, timeout=2)
-            return
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
         except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"the web server did not answer on {url} within {timeout:.0f}s")
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"[make run] {url} was not ready within {timeout:.0f}s; see {LOGS}/web.log")
+
+
+def _check_alive(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    dead = [name for name, proc in children.items() if proc.poll() is not None]
+    if dead:
+        tails = "\n".join(_log_tail(name) for name in dead)
+        raise SystemExit(f"[make run] {', '.join(dead)} exited:\n{tails}")
+
+
+def _log_tail(name: str, lines: int = 15) -> str:
+    path = LOGS / f"{name}.log"
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return f"--- last lines of {path} ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
 def _wait_tunnel(timeout: float) -> None:
@@ -170,7 +192,8 @@ def _banner(token: str, env: dict[str, str]) -> str:
         "",
         "Inventory service is running (Ctrl-C stops everything).",
         f"  Tenant admin   {base}/admin/      login: keeper / demo-keeper-2026",
-        f"  Public admin   http://localhost:{PORT}/admin/  (create a login: manage.py createsuperuser)",
+        f"  Public admin   http://localhost:{PORT}/admin/   "
+        "create its login: .venv/bin/python manage.py createsuperuser",
         f"  REST API docs  {base}/api/v1/docs/",
         f"  MCP endpoint   {base}/mcp",
         f"  Demo token     {token}   (stored in .data/demo-token)",
@@ -180,8 +203,10 @@ def _banner(token: str, env: dict[str, str]) -> str:
         lines.append(f"  Through tunnel {tunnel_url}")
     config = client_config(url=tunnel_url or f"{base}/mcp", token=token)
     lines += [
+        f"  Logs           {LOGS}/<web|worker|beat|edge|tunnel>.log   (make logs follows them)",
+        "  Commands       .venv/bin/python manage.py ... in another terminal use these services",
         "",
-        "MCP client configuration (paste into your client):",
+        "MCP client configuration (where each part goes: docs/agents.md, 'Client configuration'):",
         json.dumps(config, indent=2),
         "",
     ]
@@ -189,13 +214,14 @@ def _banner(token: str, env: dict[str, str]) -> str:
 
 
 def main() -> int:
-    DATA.mkdir(exist_ok=True)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    LOGS.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PORT=str(PORT))
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ.update(env)
+    print(f"[make run] migrating and seeding; then starting the services on port {PORT} ...")
     # Schema changes may take longer than the 2 s cap that protects request-time queries.
     _manage("migrate_schemas", "-v", "0", DB_STATEMENT_TIMEOUT_MS="0")
-    _manage("seed_demo")
+    _manage("seed_demo", capture=True)  # the banner says the same, once everything is up
     token = _demo_token()
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
@@ -207,17 +233,22 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     env.update(_tunnel_env())
-    for name, cmd in _processes().items():
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    _wait_ready(f"http://127.0.0.1:{PORT}/admin/login/", "demo.localhost")
-    _wait_tunnel(timeout=30)
-    print(_banner(token, env), flush=True)
-    while not stopping:
-        dead = [n for n, p in children.items() if p.poll() is not None]
-        if dead:
-            print(f"[make run] {', '.join(dead)} exited; stopping everything", file=sys.stderr)
-            break
-        time.sleep(0.5)
+    try:
+        for name, cmd in _processes().items():
+            with (LOGS / f"{name}.log").open("ab") as log:
+                children[name] = subprocess.Popen(
+                    cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                )
+        _wait_ready(f"http://127.0.0.1:{PORT}/readyz", children)
+        _wait_tunnel(timeout=30)
+        print(_banner(token, env), flush=True)
+        while not stopping:
+            _check_alive(children)
+            time.sleep(0.5)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        _shutdown(children)
+        return 1
     return _shutdown(children)
 
 

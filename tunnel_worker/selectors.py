@@ -31,6 +31,9 @@ def tunnel_state(name: str | None = None) -> dict[str, Any]:
         return _empty(name, conf.BACKEND, enabled, conf.GATES_READINESS)
     stale = _is_stale(status, conf.HEARTBEAT_STALE)
     up = status.state == TunnelState.CONNECTED and not stale
+    # A connector with a fresh heartbeat is running somewhere: the tunnel is enabled there,
+    # whatever TUNNEL_BACKEND says in the environment of the process that asks.
+    enabled = enabled or (status.state in _LIVE and not stale)
     return {
         "name": status.name,
         "backend": status.backend,

@@ -20,8 +20,8 @@ from django.conf import settings
 from psycopg import sql
 
 from config.logging import redact
-from config.ops.dbconn import psycopg_conninfo
 from config.ops.conf import OpsSettings, ops_settings
+from config.ops.dbconn import psycopg_conninfo
 
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 _migrations_lock = threading.Lock()

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from inventory.tenancy.models import ApiToken, Domain, Scope, Tenant
 from inventory.tenancy.provisioning import tenant_create
@@ -122,3 +123,22 @@ def token_revoke(*, prefix: str) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+@transaction.atomic
+def public_domain_add(*, domain: str) -> Domain:
+    """Route `domain` to the public schema (the public admin): the public tenant row is created
+    if missing, without touching the schema itself. Development uses it for `localhost`."""
+    public = Tenant.objects.filter(schema_name=get_public_schema_name()).first()
+    if public is None:
+        public = Tenant(schema_name=get_public_schema_name(), name="Public")
+        public.auto_create_schema = False  # the public schema exists and is migrated
+        public.full_clean(validate_unique=False)
+        public.save()
+    existing = Domain.objects.filter(domain=domain.strip().lower()).first()
+    if existing is not None:
+        if existing.tenant_id != public.pk:
+            raise ProvisioningError(f"domain {domain!r} already belongs to another tenant")
+        return existing
+    primary = not Domain.objects.filter(tenant=public).exists()
+    return Domain.objects.create(domain=domain.strip().lower(), tenant=public, is_primary=primary)

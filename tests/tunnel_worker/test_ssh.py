@@ -40,6 +40,9 @@ def test_run_tunnel_forwards_reports_and_drains(sshd: Sshd, upstream: Upstream, 
         assert shown["url"] == f"http://127.0.0.1:{remote}/mcp"
         assert shown["holder"]["pid"] == proc.pid
         assert lease_info(url=env["TUNNEL_REDIS_URL"], name=name).holder["pid"] == proc.pid
+        # Asked from a shell whose environment has no tunnel settings: still "enabled".
+        elsewhere = json.loads(manage("tunnel_status", "--name", name, TUNNEL_BACKEND="off").stdout)
+        assert elsewhere["enabled"] is True and elsewhere["state"] == "connected"
 
         proc.popen.send_signal(signal.SIGTERM)
         assert proc.popen.wait(15) == 0, proc.log()
@@ -48,3 +51,5 @@ def test_run_tunnel_forwards_reports_and_drains(sshd: Sshd, upstream: Upstream, 
     assert lease_info(url=env["TUNNEL_REDIS_URL"], name=name).holder is None
     assert get_through(remote) is None  # the far-side listener went with the connector
     assert manage("tunnel_status", "--name", name, **env).returncode == 1
+    stopped = json.loads(manage("tunnel_status", "--name", name, TUNNEL_BACKEND="off").stdout)
+    assert stopped["enabled"] is False

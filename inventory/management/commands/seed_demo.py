@@ -1,10 +1,11 @@
 """manage.py seed_demo: the `demo` tenant on demo.localhost with sample data and a staff login."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import tenant_context
 
 from inventory.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_seed
-from inventory.tenancy.services import tenant_provision
+from inventory.tenancy.services import public_domain_add, tenant_provision
 
 
 class Command(BaseCommand):
@@ -17,8 +18,12 @@ class Command(BaseCommand):
         result = tenant_provision(schema_name="demo", domain=opts["domain"], name="Demo")
         with tenant_context(result.tenant):
             counts = demo_seed()
+        public_domain_add(domain="localhost")  # the public admin at http://localhost:PORT/admin/
         self.stdout.write(
             f"demo tenant ready: {counts['items']} items, {counts['locations']} locations, "
             f"{counts['open_restocks']} open restocks\n"
-            f"admin: http://{opts['domain']}:8000/admin/  login: {DEMO_USERNAME} / {DEMO_PASSWORD}"
+            f"admin: http://{opts['domain']}:{settings.PORT}/admin/  "
+            f"login: {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
+            f"public admin: http://localhost:{settings.PORT}/admin/  "
+            "(create its login: manage.py createsuperuser)"
         )
