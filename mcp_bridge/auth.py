@@ -116,17 +116,19 @@ def host_allowed(*, tenant: Tenant, host: str, allowed_hosts: tuple[str, ...]) -
     return validate_host(domain, list(allowed_hosts))
 
 
-def throttle(*, principal: Principal, rate: str) -> int:
+def throttle(*, principal: Principal, rate: str, tool_call: bool = True) -> int:
     """Count one request against the token's rate; seconds to wait if over it, else 0.
 
-    The counter is the token's, shared with the REST API, so a token's REST and MCP calls count
-    together; each interface compares it with its own rate (MCP_RATE here).
+    A tool call counts on the token's counter, shared with the REST API, so a token's REST and
+    MCP calls count together; each interface compares it with its own rate (MCP_RATE here).
+    Protocol housekeeping (`tool_call=False`) counts on a counter of its own.
 
     Fails open when Redis is unreachable: the limiter protects capacity, and refusing every
     agent because the limiter's store is down would turn a Redis outage into an MCP outage.
     """
     try:
-        decision = ratelimit_hit(key=token_rate_key(principal.credential_id), rate=rate)
+        key = token_rate_key(principal.credential_id)
+        decision = ratelimit_hit(key=key if tool_call else f"{key}:mcp-protocol", rate=rate)
     except (RedisError, OSError) as exc:
         logger.warning("mcp rate limiter unavailable (%s); request allowed", type(exc).__name__)
         return 0

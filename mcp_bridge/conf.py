@@ -11,6 +11,7 @@ class McpSettings:
     allowed_origins: tuple[str, ...]
     tool_allowlist: tuple[str, ...]
     rate: str
+    protocol_rate: str
     max_body_bytes: int
     auth_stale_seconds: int
     resource_url: str
@@ -23,6 +24,7 @@ def mcp_settings() -> McpSettings:
         allowed_origins=tuple(getattr(settings, "MCP_ALLOWED_ORIGINS", ())),
         tool_allowlist=tuple(getattr(settings, "MCP_TOOL_ALLOWLIST", ("check_stock",))),
         rate=getattr(settings, "MCP_RATE", "120/min"),
+        protocol_rate=getattr(settings, "MCP_PROTOCOL_RATE", "1200/min"),
         max_body_bytes=int(getattr(settings, "MCP_MAX_BODY_BYTES", 64 * 1024)),
         auth_stale_seconds=int(getattr(settings, "MCP_AUTH_STALE_SECONDS", 300)),
         resource_url=getattr(settings, "MCP_RESOURCE_URL", ""),

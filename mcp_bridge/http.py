@@ -4,15 +4,25 @@ Order: Origin (403) -> method (405: only POST in stateless JSON mode) -> Authori
 WWW-Authenticate: Bearer) -> token, scope and Host checked together (the same 401 for each
 failure, so the answer is no oracle for which one it was) -> per-token throttle (429).
 The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
+
+Origins: MCP_ALLOWED_ORIGINS, plus any loopback Origin (localhost, *.localhost, 127.0.0.0/8,
+[::1]) when the request's Host is loopback too -- a browser client on this machine talking to a
+development server. A DNS-rebinding page has its own, non-loopback Origin and Host, so it is
+still refused. Throttle: `tools/call` requests count against the token's rate (MCP_RATE, shared
+with REST); protocol housekeeping (initialize, notifications, tools/list, ping) has its own,
+generous one (MCP_PROTOCOL_RATE), so a client's handshakes never use up its tool calls.
 """
 
+import ipaddress
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
+from django.http.request import split_domain_port
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import SCOPE_KEY, Principal
@@ -35,7 +45,8 @@ class McpGate:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is not None and not origin_allowed(origin, self.conf.allowed_origins):
+        host = headers.get("host", "")
+        if origin is not None and not origin_allowed(origin, self.conf.allowed_origins, host=host):
             logger.warning("mcp: refused Origin %r", origin[:200])
             await _send_json(
                 send, 403, {"error": "forbidden", "error_description": "Origin not allowed"}
@@ -50,13 +61,17 @@ class McpGate:
         if raw is None:
             await self._unauthorized(scope, send, error=None)
             return
-        host = headers.get("host", "")
-        principal, status, retry_after = await anyio.to_thread.run_sync(self._check, raw, host)
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client went away
+        principal, status, retry_after = await anyio.to_thread.run_sync(
+            self._check, raw, host, _calls_a_tool(body)
+        )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
             return
         scope[SCOPE_KEY] = principal
-        await self.app(scope, receive, send)
+        await self.app(scope, _replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, send: Send, status: int, retry_after: int) -> None:
         if status == 401:
@@ -69,14 +84,15 @@ class McpGate:
         body = {"error": error, "error_description": description}
         await _send_json(send, status, body, [(b"retry-after", str(retry_after).encode())])
 
-    def _check(self, raw: str, host: str) -> tuple[Principal | None, int, int]:
+    def _check(self, raw: str, host: str, tool_call: bool) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
         from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
 
         result = authenticate(raw_token=raw, host=host, conf=self.conf)
         if result.principal is None:
             return None, 503 if result.unavailable else 401, 5
-        wait = throttle(principal=result.principal, rate=self.conf.rate)
+        rate = self.conf.rate if tool_call else self.conf.protocol_rate
+        wait = throttle(principal=result.principal, rate=rate, tool_call=tool_call)
         return result.principal, 429 if wait else 200, wait
 
     async def _unauthorized(self, scope: Scope, send: Send, *, error: str | None) -> None:
@@ -88,14 +104,19 @@ class McpGate:
                 'error_description="unknown, revoked or expired token, no mcp scope, '
                 "or a host outside this token's tenant\""
             )
-        parts.append(f'resource_metadata="{metadata_url(scope, self.conf)}"')
+        # No resource_metadata: tokens are static (`manage.py issue_token`) and there is no
+        # authorization server, so pointing clients at RFC 9728 discovery would send them into
+        # an OAuth flow that cannot succeed instead of reporting a bad token.
         challenge = "Bearer " + ", ".join(parts)
         body = {"error": error or "invalid_request", "error_description": "authentication required"}
         await _send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
 
 
-def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
-    """Exact match, or "scheme://host:*" for any port of that host."""
+def origin_allowed(origin: str, allowed: tuple[str, ...], *, host: str = "") -> bool:
+    """A loopback Origin on a loopback Host (development); else an exact match of a pattern, or
+    "scheme://host:*" for any port of that host."""
+    if _loopback(_origin_host(origin)) and _loopback(split_domain_port(host)[0]):
+        return True
     for pattern in allowed:
         if origin == pattern:
             return True
@@ -103,6 +124,60 @@ def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
         if pattern.endswith(":*") and origin[len(prefix) :].isdigit() and origin.startswith(prefix):
             return True
     return False
+
+
+def _origin_host(origin: str) -> str:
+    try:
+        return urlsplit(origin).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _loopback(hostname: str) -> bool:
+    """localhost, *.localhost (RFC 6761), or a loopback IP address ([::1] with or without brackets)."""
+    name = hostname.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body (the body cap outside this gate bounds it); None on disconnect."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive() that hands the already-read body on, then waits for the disconnect."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _calls_a_tool(body: bytes) -> bool:
+    """Whether a JSON-RPC message (or batch) in `body` is a tools/call request."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False  # the SDK answers it with a parse error: housekeeping
+    messages = message if isinstance(message, list) else [message]
+    return any(isinstance(m, dict) and m.get("method") == "tools/call" for m in messages)
 
 
 def _bearer(value: str | None) -> str | None:

@@ -3,6 +3,7 @@
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +16,26 @@ from mcp_bridge.principal import BridgeState, Principal, principal_from
 from mcp_bridge.tools import READ_ONLY, TOOLS
 
 SERVER_NAME = "tenant-inventory"
+# Request methods of features this server does not have: not served, so not advertised either
+# (the SDK derives `capabilities` from the handlers present).
+_UNSERVED = (
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+)
+
+
+def server_version() -> str:
+    """The installed package's version (serverInfo.version)."""
+    try:
+        return version("tenant-inventory")
+    except PackageNotFoundError:
+        return "0+unknown"
+
 
 INSTRUCTIONS = """\
 Inventory of one tenant: the tenant is fixed by the credential this connection uses, so every
@@ -52,10 +73,12 @@ def build_server(
     server: MCPServer[BridgeState] = MCPServer(
         SERVER_NAME,
         title="Tenant inventory",
+        version=server_version(),
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        middleware=[guard_tool_call],
+        middleware=[tool_call_guard(frozenset(names))],
     )
+    _drop_unserved(server)
     for name in names:
         spec = TOOLS[name]
         server.add_tool(
@@ -69,12 +92,29 @@ def build_server(
     return server
 
 
-async def guard_tool_call(
-    ctx: ServerRequestContext[Any, Any], call_next: CallNext
+def _drop_unserved(server: MCPServer[BridgeState]) -> None:
+    # MCPServer registers prompt and resource handlers unconditionally; the low-level server has
+    # no public way to remove one, so the entries go from its handler table.
+    handlers = server._lowlevel_server._request_handlers  # noqa: SLF001
+    for method in _UNSERVED:
+        handlers.pop(method, None)
+
+
+def tool_call_guard(known: frozenset[str]) -> Any:
+    """The middleware around every tools/call: refuse a `_meta.tenant` that is not the caller's,
+    and audit the call (a tool outside `known` as `unknown_tool`, whatever the SDK answers)."""
+
+    async def guard(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call":
+            return await call_next(ctx)
+        return await _guarded_call(ctx, call_next, known)
+
+    return guard
+
+
+async def _guarded_call(
+    ctx: ServerRequestContext[Any, Any], call_next: CallNext, known: frozenset[str]
 ) -> HandlerResult:
-    """Around every tools/call: refuse a `_meta.tenant` that is not the caller's, and audit it."""
-    if ctx.method != "tools/call":
-        return await call_next(ctx)
     params: Mapping[str, Any] = ctx.params or {}
     principal = principal_from(ctx)
     record = CallRecord(tool=str(params.get("name", ""))[:80], sku=_sku_argument(params))
@@ -84,6 +124,8 @@ async def guard_tool_call(
         if principal is None:
             record.outcome = "unauthenticated"
             return _refusal("not authenticated: no tenant for this call")
+        if params.get("name") not in known:
+            record.outcome = "unknown_tool"  # the SDK still answers it, as the protocol says
         claimed = _meta_tenant(params)
         if claimed is not None and claimed != principal.schema_name:
             record.outcome = "refused_tenant_mismatch"
@@ -96,7 +138,8 @@ async def guard_tool_call(
             record.outcome = "error"
         return result
     except Exception:
-        record.outcome = "error"
+        if record.outcome == "ok":
+            record.outcome = "error"
         raise
     finally:
         call_finished(token)

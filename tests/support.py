@@ -236,3 +236,65 @@ def database_proxy() -> "TcpProxy":
     from config.ops.dbconn import socket_path_or_address
 
     return TcpProxy(socket_path_or_address())
+
+
+class HeaderProxy:
+    """An HTTP proxy on 127.0.0.1 that adds fixed headers (a bearer token) to every request and
+    passes everything else through unchanged, Host and Origin included: for clients that cannot
+    send an Authorization header themselves (the MCP conformance suite)."""
+
+    def __init__(self, upstream: str, headers: dict[str, str]) -> None:
+        import http.server
+
+        owner = self
+        self.upstream = upstream.rstrip("/")
+        self.headers = headers
+        self.client = httpx.Client(timeout=60, trust_env=False)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                sent = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                response = owner.client.request(
+                    self.command,
+                    owner.upstream + self.path,
+                    headers={**sent, **owner.headers},
+                    content=body,
+                )
+                self.send_response(response.status_code)
+                for key, value in response.headers.multi_items():
+                    if key.lower() not in _HOP_BY_HOP | {"content-length", "content-encoding"}:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(response.content)))
+                self.end_headers()
+                self.wfile.write(response.content)
+
+            do_GET = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _forward  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.client.close()
+
+
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+    }
+)

@@ -286,7 +286,9 @@ MCP_ALLOWED_HOSTS: list[str] = env.list(
 # Browser origins allowed to call /mcp; "http://localhost:*" matches any port. Empty: none.
 MCP_ALLOWED_ORIGINS: list[str] = env.list("MCP_ALLOWED_ORIGINS", default=[])
 MCP_TOOL_ALLOWLIST: list[str] = env.list("MCP_TOOL_ALLOWLIST", default=["check_stock"])
-MCP_RATE = env.str("MCP_RATE", default="120/min")  # per token, shared across workers via Redis
+MCP_RATE = env.str("MCP_RATE", default="120/min")  # tool calls per token, across workers (Redis)
+# Everything else a client sends (initialize, notifications, tools/list, ping), per token.
+MCP_PROTOCOL_RATE = env.str("MCP_PROTOCOL_RATE", default="1200/min")
 MCP_MAX_BODY_BYTES = env.int("MCP_MAX_BODY_BYTES", default=64 * 1024)
 # While the database is unreachable, a token that authenticated within this many seconds is still
 # accepted (so the caller gets "cannot be confirmed", not a misleading 401). 0 turns it off.
