@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -46,10 +47,12 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[str]:
     """Start (or reuse) the embedded PostgreSQL; yield a DATABASE_URL for it."""
-    import pgserver  # the 'embedded' extra
+    with warnings.catch_warnings():  # platformdirs' "XDG_RUNTIME_DIR is not set" is noise here
+        warnings.simplefilter("ignore")
+        import pgserver  # the 'embedded' extra
 
-    DATA.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
+        DATA.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DB_NAME};")

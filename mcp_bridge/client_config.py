@@ -6,9 +6,11 @@ from typing import Any
 def client_config(url: str, token: str, *, name: str = "inventory") -> dict[str, Any]:
     """Client configs for `url` with bearer `token`, keyed by client.
 
-    - "mcpServers": the Claude Code / Claude Desktop / Cursor style `.mcp.json` entry
-      (Streamable HTTP with an Authorization header);
-    - "messages_api": the `mcp_servers` entry of Claude's Messages API MCP connector;
+    - "mcpServers": the `.mcp.json` entry of Claude Code (or Cursor's `mcp.json`): Streamable
+      HTTP with an Authorization header. Claude Desktop takes only the stdio form
+      (`manage.py mcp_stdio`, docs/agents.md);
+    - "messages_api": one `mcp_servers` element of a Claude Messages API request; Anthropic's
+      servers make the call, so `url` must then be a public https URL (a real tunnel);
     - "claude_code_cli": the equivalent `claude mcp add` command line.
     """
     return {
