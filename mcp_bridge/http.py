@@ -61,17 +61,17 @@ class McpGate:
         if raw is None:
             await self._unauthorized(scope, send, error=None)
             return
-        body = await _read_body(receive)
-        if body is None:
+        request_body = await _read_body(receive)
+        if request_body is None:
             return  # the client went away
         principal, status, retry_after = await anyio.to_thread.run_sync(
-            self._check, raw, host, _calls_a_tool(body)
+            self._check, raw, host, _calls_a_tool(request_body)
         )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
             return
         scope[SCOPE_KEY] = principal
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, _replay(request_body, receive), send)
 
     async def _refuse(self, scope: Scope, send: Send, status: int, retry_after: int) -> None:
         if status == 401:
