@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from inventory import selectors, services
 from inventory.models import Item, Location, Movement
@@ -73,10 +73,15 @@ def test_seed_demo_twice_changes_nothing():
     with schema_context("demo"):
         counts = (Item.objects.count(), Location.objects.count(), Movement.objects.count())
         assert 18 <= counts[0] <= 22 and counts[1] == 2
-    second = manage("seed_demo")
+    second = manage("seed_demo", PORT="8123")
     assert second.returncode == 0, second.stderr
     with schema_context("demo"):
         assert (Item.objects.count(), Location.objects.count(), Movement.objects.count()) == counts
+    # The URLs carry the real port, and localhost reaches the public admin (development).
+    assert "http://demo.localhost:8123/admin/" in second.stdout
+    assert "http://localhost:8123/admin/" in second.stdout and "createsuperuser" in second.stdout
+    public = Domain.objects.get(domain="localhost").tenant
+    assert public.schema_name == get_public_schema_name()
 
 
 def _write(tmp_path, name, text):
