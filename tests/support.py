@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -55,13 +56,15 @@ def node_tool(name: str) -> tuple[Path, dict[str, str]]:
     return deps.NODE_DIR / "node_modules" / ".bin" / name, deps.node_env()
 
 
-def leftover_children(grace: float = 10.0) -> list[str]:
-    """Kill this process's descendants that are still alive after `grace` seconds; describe them.
+def leftover_children(grace: float = 10.0, children: list[Any] | None = None) -> list[str]:
+    """Kill `children` (default: all of this process's descendants) that are still alive after
+    `grace` seconds; describe them.
 
     Called once at the end of the session, after every fixture has stopped what it started."""
     import psutil
 
-    children = psutil.Process().children(recursive=True)
+    if children is None:
+        children = psutil.Process().children(recursive=True)
     _, alive = psutil.wait_procs(children, timeout=grace)
     described = []
     for proc in alive:
