@@ -365,6 +365,8 @@ AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # the attempt log is registered on the public admin site only
 AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# Its start-up banner would be a second line in every command's one-line error.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}  # type: ignore[index]
 
 # Content-Security-Policy (django-csp) on every HTML page: the admin and the API docs load only
 # this origin's scripts. Styles may be inline: Swagger UI and the admin set style attributes.

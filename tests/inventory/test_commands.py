@@ -67,13 +67,14 @@ def test_check_stock_unknown_tenant_and_invalid_sku_exit_2(tenant_a):
 
 
 def test_seed_demo_twice_changes_nothing():
-    first = manage("seed_demo")
+    # seed_demo is development-only (it refuses with DEBUG off: tests/security/test_roles_commands.py)
+    first = manage("seed_demo", DJANGO_DEBUG="1")
     assert first.returncode == 0, first.stderr
     assert "login: keeper /" in first.stdout
     with schema_context("demo"):
         counts = (Item.objects.count(), Location.objects.count(), Movement.objects.count())
         assert 18 <= counts[0] <= 22 and counts[1] == 2
-    second = manage("seed_demo")
+    second = manage("seed_demo", DJANGO_DEBUG="1")
     assert second.returncode == 0, second.stderr
     with schema_context("demo"):
         assert (Item.objects.count(), Location.objects.count(), Movement.objects.count()) == counts
