@@ -187,3 +187,15 @@ def test_tenant_user_list_shows_only_the_tenants_own_logins(server, public_host,
     client = _login(server, "alpha.localhost", make_user("alpha", superuser=True))
     users = client.get("/admin/auth/user/?q=u-")
     assert users.status_code == 200 and platform_user not in users.text
+
+
+def test_staff_without_permissions_sees_no_ledger_and_no_reports(server, tenant_a):  # noqa: ANN001
+    client = _login(server, "alpha.localhost", make_user("alpha", staff=True))
+    index = client.get("/admin/")
+    assert index.status_code == 200 and "/admin/inventory/" not in index.text
+    for url in (
+        "/admin/inventory/movement/",
+        "/admin/inventory/lowstockreport/",
+        "/admin/inventory/item/",
+    ):
+        assert client.get(url).status_code == 403, url
