@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(EMBEDDED) $(PY) -m config.devserver
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) $(PY) -m config.devserver
 
 test: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)

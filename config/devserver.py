@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from config.ops.proxies import forwarded_allow_ips
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 PORT = int(os.environ.get("PORT", "8000"))
@@ -78,6 +80,9 @@ def _processes() -> dict[str, list[str]]:
             "127.0.0.1",
             "--port",
             str(PORT),
+            # The tunnel's requests come from loopback: X-Forwarded-* only from TRUSTED_PROXIES.
+            "--forwarded-allow-ips",
+            forwarded_allow_ips(),
         ],
         "worker": [
             *celery,
@@ -191,7 +196,7 @@ def _banner(token: str, env: dict[str, str]) -> str:
 def main() -> int:
     DATA.mkdir(exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")  # the Makefile sets it too
     os.environ.update(env)
     # Schema changes may take longer than the 2 s cap that protects request-time queries.
     _manage("migrate_schemas", "-v", "0", DB_STATEMENT_TIMEOUT_MS="0")

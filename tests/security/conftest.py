@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import secrets
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -10,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from tests.support import LiveServer, live_server
+from tests.support import ROOT, LiveServer, live_server
 
 PUBLIC_HOST = "platform.localhost"
 PASSWORD = "Sec-test-pass-7421"
@@ -59,3 +63,42 @@ def new_address() -> str:
     """A client address no other test used (TEST-NET ranges of RFC 5737, never a real host)."""
     n = next(_addresses)
     return f"198.51.{100 + n // 250}.{n % 250 + 1}"
+
+
+def example_env() -> dict[str, str]:
+    """deploy/production.env.example as shipped (comments and blank lines dropped)."""
+    values = {}
+    for line in (ROOT / "deploy" / "production.env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+@pytest.fixture
+def production_env() -> dict[str, str]:
+    """The shipped example environment, filled in as its header says (a generated secret)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
+    env.update(example_env())
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python <args>` in the repository with exactly `env` (no test settings forced)."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+
+
+def production_setting(expression: str, env: dict[str, str]) -> str:
+    """str() of a settings expression under the production settings and `env`."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(settings.{expression})"
+    )
+    result = run_python(env, "-c", code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()[-1]
