@@ -8,7 +8,7 @@ allow-list, the admin login lockout, logs) reads that address and never a header
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -35,7 +35,7 @@ FORWARDED_HEADERS = frozenset(
 )
 
 
-def without_forwarded_headers(scope: dict[str, Any]) -> dict[str, Any]:
+def without_forwarded_headers(scope: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """The scope minus the forwarded headers, which the server has already applied if trusted.
 
     Then nothing downstream (Django's SECURE_PROXY_SSL_HEADER, a library reading

@@ -54,7 +54,9 @@ class DomainInline(admin.TabularInline):
 class TenantAddForm(forms.ModelForm):
     """Schema, name and primary domain: everything `provision_tenant` takes."""
 
-    domain = forms.CharField(max_length=253, help_text="The tenant's host name, e.g. acme.example.com")
+    domain = forms.CharField(
+        max_length=253, help_text="The tenant's host name, e.g. acme.example.com"
+    )
 
     class Meta:
         model = Tenant
@@ -92,7 +94,9 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> list[type]:
         return list(self.inlines) if obj is not None else []
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> tuple[str, ...]:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Tenant | None = None
+    ) -> tuple[str, ...]:
         return ("schema_name",) if obj is not None else ()
 
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:

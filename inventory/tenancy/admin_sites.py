@@ -28,7 +28,9 @@ class TenantAdminSite(AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         tenant = getattr(request, "tenant", None)
-        return tenant is not None and not on_public_host(request) and super().has_permission(request)
+        return (
+            tenant is not None and not on_public_host(request) and super().has_permission(request)
+        )
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)

@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from inventory.roles import roles_sync
 from inventory.tenancy.models import ApiToken, Domain, Scope, Tenant
 from inventory.tenancy.provisioning import tenant_create
-from inventory.roles import roles_sync
 from inventory.tenancy.validators import validate_schema_name, validate_tenant_domain
 
 TOKEN_PREFIX_BYTES = 6

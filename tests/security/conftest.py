@@ -88,7 +88,12 @@ def production_env() -> dict[str, str]:
 def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`python <args>` in the repository with exactly `env` (no test settings forced)."""
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
 

@@ -77,8 +77,12 @@ def test_tenant_superuser_finds_no_public_model_url(server, tenant_a, tenant_b):
         for action in actions:
             data = {"csrfmiddlewaretoken": csrf, "action": action, "_selected_action": [pk]}
             data["post"] = "yes"  # delete_selected's confirmation
-            answers[f"POST {model} {action}"] = client.post(f"/admin/{model}/", data=data).status_code
-        delete = client.post(f"/admin/{model}/{pk}/delete/", data={"csrfmiddlewaretoken": csrf, "post": "yes"})
+            answers[f"POST {model} {action}"] = client.post(
+                f"/admin/{model}/", data=data
+            ).status_code
+        delete = client.post(
+            f"/admin/{model}/{pk}/delete/", data={"csrfmiddlewaretoken": csrf, "post": "yes"}
+        )
         answers[f"POST {model} delete"] = delete.status_code
         add = client.post(
             f"/admin/{model}/add/", data={"csrfmiddlewaretoken": csrf, "domain": "127.0.0.1"}
@@ -172,7 +176,9 @@ def test_public_admin_refuses_a_bad_domain_for_an_existing_tenant(server, public
 
 
 @pytest.mark.parametrize("direction", ["tenant-user-on-public", "public-user-on-tenant"])
-def test_logins_never_cross_between_public_and_tenant_admins(server, public_host, tenant_a, direction):  # noqa: ANN001
+def test_logins_never_cross_between_public_and_tenant_admins(
+    server, public_host, tenant_a, direction
+):  # noqa: ANN001
     if direction == "tenant-user-on-public":
         username, host = make_user("alpha", superuser=True), public_host
     else:

@@ -57,7 +57,10 @@ def test_docs_render_offline_in_chromium_without_policy_violations(browser, serv
             route.abort()
 
     page.route("**/*", only_loopback)
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(f"http://{HOST}:{server.port}/api/v1/docs/")
     page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
     assert "Inventory API" in page.inner_text(".swagger-ui .info .title")

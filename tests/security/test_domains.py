@@ -39,7 +39,12 @@ def test_the_rule_refuses_addresses_and_malformed_names(domain):
 
 def test_the_rule_refuses_mcp_allowed_hosts(settings):  # noqa: ANN001
     settings.MCP_ALLOWED_HOSTS = ["tunnel.example.com", ".mcp.example.net", "*"]
-    for domain in ("tunnel.example.com", "TUNNEL.example.com", "mcp.example.net", "a.mcp.example.net"):
+    for domain in (
+        "tunnel.example.com",
+        "TUNNEL.example.com",
+        "mcp.example.net",
+        "a.mcp.example.net",
+    ):
         with pytest.raises(ValidationError):
             validate_tenant_domain(domain)
     assert validate_tenant_domain("shop.example.com") == "shop.example.com"  # "*" is not a name
@@ -51,7 +56,9 @@ def test_the_rule_normalises_valid_names():
     assert validate_tenant_domain("x1-2.example.co") == "x1-2.example.co"
 
 
-@pytest.mark.parametrize("domain", ["127.0.0.1", "localhost", "[::1]", "10.1.2.3", "tunnel.example.com"])
+@pytest.mark.parametrize(
+    "domain", ["127.0.0.1", "localhost", "[::1]", "10.1.2.3", "tunnel.example.com"]
+)
 def test_provision_tenant_refuses_them_with_one_line(domain):
     result = manage(
         "provision_tenant", "domtest", "--domain", domain, MCP_ALLOWED_HOSTS="tunnel.example.com"

@@ -28,7 +28,9 @@ def test_x_forwarded_for_from_loopback_does_not_open_metrics():
         assert _metrics(srv.url) == 403
         assert _metrics(srv.url, **{"X-Forwarded-For": "203.0.113.7"}) == 403
         assert _metrics(srv.url, **{"X-Forwarded-For": "203.0.113.7, 127.0.0.1"}) == 403
-        assert _metrics(srv.url, **{"X-Real-IP": "203.0.113.7", "Forwarded": "for=203.0.113.7"}) == 403
+        assert (
+            _metrics(srv.url, **{"X-Real-IP": "203.0.113.7", "Forwarded": "for=203.0.113.7"}) == 403
+        )
 
 
 def test_a_configured_proxy_is_believed():
@@ -38,7 +40,11 @@ def test_a_configured_proxy_is_believed():
 
 
 def test_with_the_token_required_an_allowed_address_is_not_enough():
-    env = {"METRICS_ALLOW_FROM": "127.0.0.0/8", "METRICS_TOKEN": TOKEN, "METRICS_REQUIRE_TOKEN": "1"}
+    env = {
+        "METRICS_ALLOW_FROM": "127.0.0.0/8",
+        "METRICS_TOKEN": TOKEN,
+        "METRICS_REQUIRE_TOKEN": "1",
+    }
     with live_server(**env) as srv:
         assert _metrics(srv.url) == 403
         assert _metrics(srv.url, Authorization="Bearer wrong") == 403
@@ -51,7 +57,10 @@ def test_production_requires_the_metrics_token(production_env):  # noqa: ANN001
 
 def test_trusted_proxies_default_to_nobody():
     assert forwarded_allow_ips({}) == ""
-    assert forwarded_allow_ips({"TRUSTED_PROXIES": " 10.0.0.5 , 10.1.0.0/16,"}) == "10.0.0.5,10.1.0.0/16"
+    assert (
+        forwarded_allow_ips({"TRUSTED_PROXIES": " 10.0.0.5 , 10.1.0.0/16,"})
+        == "10.0.0.5,10.1.0.0/16"
+    )
 
 
 def test_forwarded_headers_never_reach_the_application():
@@ -67,9 +76,13 @@ def test_forwarded_headers_never_reach_the_application():
     assert without_forwarded_headers(scope)["headers"] == [(b"host", b"alpha.localhost")]
 
 
-SHIPPED = ["docker-compose.yml", "Procfile", "Dockerfile", *sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "systemd").iterdir()
-), *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "deploy").glob("*"))]
+SHIPPED = [
+    "docker-compose.yml",
+    "Procfile",
+    "Dockerfile",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "systemd").iterdir()),
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "deploy").glob("*")),
+]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -77,5 +90,9 @@ def test_no_shipped_file_trusts_every_proxy(name):
     text = (Path(ROOT) / name).read_text()
     for raw in text.splitlines():
         line = raw.split(" #")[0] if not raw.lstrip().startswith("#") else ""
-        if "FORWARDED_ALLOW_IPS" in line or "TRUSTED_PROXIES" in line or "forwarded-allow-ips" in line:
+        if (
+            "FORWARDED_ALLOW_IPS" in line
+            or "TRUSTED_PROXIES" in line
+            or "forwarded-allow-ips" in line
+        ):
             assert "*" not in line, f"{name}: {line.strip()}"

@@ -31,7 +31,9 @@ def _assert_locked(answer: httpx.Response) -> None:
 def test_thirty_wrong_passwords_lock_the_user_out(proxied_server, tenant_a):  # noqa: ANN001
     username = make_user("alpha", superuser=True)
     for _ in range(30):  # each from a new address: only the per-user counter can add up
-        answer = _attempt(proxied_server, "alpha.localhost", username, "wrong-password", new_address())
+        answer = _attempt(
+            proxied_server, "alpha.localhost", username, "wrong-password", new_address()
+        )
         assert answer.status_code in (200, 429)
     _assert_locked(_attempt(proxied_server, "alpha.localhost", username, PASSWORD, new_address()))
 
@@ -43,7 +45,9 @@ def test_one_address_is_locked_out_across_usernames(proxied_server, tenant_a):  
     victim = make_user("alpha", superuser=True)
     _assert_locked(_attempt(proxied_server, "alpha.localhost", victim, PASSWORD, attacker))
     # Not a global lock: the same login from another address works.
-    assert _attempt(proxied_server, "alpha.localhost", victim, PASSWORD, bystander).status_code == 302
+    assert (
+        _attempt(proxied_server, "alpha.localhost", victim, PASSWORD, bystander).status_code == 302
+    )
 
 
 def test_the_public_admin_locks_out_too(proxied_server, public_host):  # noqa: ANN001
@@ -63,7 +67,10 @@ def test_a_lockout_in_one_tenant_does_not_lock_another(proxied_server, tenant_a,
 
     with schema_context("beta"):
         get_user_model().objects.create_superuser(username, "x@example.com", PASSWORD)
-    assert _attempt(proxied_server, "beta.localhost", username, PASSWORD, new_address()).status_code == 302
+    assert (
+        _attempt(proxied_server, "beta.localhost", username, PASSWORD, new_address()).status_code
+        == 302
+    )
 
 
 def test_without_a_trusted_proxy_x_forwarded_for_cannot_dodge_the_lock(server):  # noqa: ANN001
@@ -81,7 +88,9 @@ def test_without_a_trusted_proxy_x_forwarded_for_cannot_dodge_the_lock(server): 
     provision(schema, host)
     for _ in range(5):
         _attempt(server, host, make_user(schema), "wrong-password", new_address())
-    _assert_locked(_attempt(server, host, make_user(schema, superuser=True), PASSWORD, new_address()))
+    _assert_locked(
+        _attempt(server, host, make_user(schema, superuser=True), PASSWORD, new_address())
+    )
     with schema_context(schema):
         addresses = set(AccessAttempt.objects.values_list("ip_address", flat=True))
     assert addresses == {"127.0.0.1"}

@@ -83,7 +83,9 @@ def test_migrate_restores_the_roles_of_an_existing_tenant():
 
 def test_create_keeper_makes_a_keeper_who_can_log_in(server, tenant_a):  # noqa: ANN001
     username = f"k-{uuid.uuid4().hex[:8]}"
-    made = manage("create_keeper", "--tenant", "alpha", username, "--password-stdin", input=PASSWORD + "\n")
+    made = manage(
+        "create_keeper", "--tenant", "alpha", username, "--password-stdin", input=PASSWORD + "\n"
+    )
     assert made.returncode == 0, made.stderr
     with schema_context("alpha"):
         user = get_user_model().objects.get(username=username)
@@ -97,7 +99,12 @@ def test_create_keeper_makes_a_keeper_who_can_log_in(server, tenant_a):  # noqa:
 def test_create_keeper_viewer_reads_but_cannot_change(server, tenant_a):  # noqa: ANN001
     username = f"v-{uuid.uuid4().hex[:8]}"
     made = manage(
-        "create_keeper", "--tenant", "alpha", username, "--viewer", "--password-stdin",
+        "create_keeper",
+        "--tenant",
+        "alpha",
+        username,
+        "--viewer",
+        "--password-stdin",
         input=PASSWORD + "\n",
     )
     assert made.returncode == 0, made.stderr
@@ -113,8 +120,14 @@ def test_create_keeper_bad_input_exits_2_with_one_line(tenant_a):  # noqa: ANN00
         "unknown tenant": (["--tenant", "nosuch", "someone", "--password-stdin"], PASSWORD),
         "already exists": (["--tenant", "alpha", existing, "--password-stdin"], PASSWORD),
         "bad username": (["--tenant", "alpha", "bad name!", "--password-stdin"], PASSWORD),
-        "weak password": (["--tenant", "alpha", f"w-{uuid.uuid4().hex[:6]}", "--password-stdin"], "123"),
-        "empty password": (["--tenant", "alpha", f"e-{uuid.uuid4().hex[:6]}", "--password-stdin"], ""),
+        "weak password": (
+            ["--tenant", "alpha", f"w-{uuid.uuid4().hex[:6]}", "--password-stdin"],
+            "123",
+        ),
+        "empty password": (
+            ["--tenant", "alpha", f"e-{uuid.uuid4().hex[:6]}", "--password-stdin"],
+            "",
+        ),
         "no terminal": (["--tenant", "alpha", f"t-{uuid.uuid4().hex[:6]}"], PASSWORD),
     }
     for case, (args, password) in cases.items():

@@ -94,7 +94,9 @@ def test_servers_default_to_production_settings(production_env):  # noqa: ANN001
 
 def test_every_deploy_file_runs_production_settings():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    app_services = [s for s in compose["services"].values() if s.get("image") == "tenant-inventory:local"]
+    app_services = [
+        s for s in compose["services"].values() if s.get("image") == "tenant-inventory:local"
+    ]
     assert len(app_services) >= 5
     for service in app_services:
         assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"

@@ -43,7 +43,9 @@ def _password(*, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise CommandError("no terminal to prompt for a password: use --password-stdin", returncode=2)
+        raise CommandError(
+            "no terminal to prompt for a password: use --password-stdin", returncode=2
+        )
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Password (again): "):
         raise CommandError("the passwords do not match", returncode=2)

@@ -13,7 +13,9 @@ from inventory.tenancy.services import tenant_provision
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenant and its sample data (DEBUG only). Running it again changes nothing."
+    help = (
+        "Create the demo tenant and its sample data (DEBUG only). Running it again changes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", default="demo.localhost")
