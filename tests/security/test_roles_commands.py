@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django_tenants.utils import schema_context
@@ -30,6 +31,24 @@ def _one_line_exit_2(result) -> str:  # noqa: ANN001
     return result.stderr.strip()
 
 
+def _role_login(server, schema: str, username: str, password: str, role: str) -> httpx.Client:  # noqa: ANN001
+    """Check that `username` is staff with exactly `role`, no superuser; log in on its host."""
+    with schema_context(schema):
+        user = get_user_model().objects.get(username=username)
+        assert user.is_staff and not user.is_superuser
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+    client, answer = admin_session(server.url, f"{schema}.localhost", username, password)
+    assert answer.status_code == 302
+    return client
+
+
+def _fresh_tenant() -> str:
+    schema = f"roles_{uuid.uuid4().hex[:8]}"
+    made = manage("provision_tenant", schema, "--domain", f"{schema.replace('_', '-')}.localhost")
+    assert made.returncode == 0, made.stderr
+    return schema
+
+
 def test_seed_demo_refuses_to_run_with_debug_off():
     refused = manage("seed_demo", DJANGO_DEBUG="0")
     assert "development only" in _one_line_exit_2(refused)
@@ -38,12 +57,7 @@ def test_seed_demo_refuses_to_run_with_debug_off():
 def test_seed_demo_keeper_is_a_stock_keeper_not_a_superuser(server):  # noqa: ANN001
     seeded = manage("seed_demo", DJANGO_DEBUG="1")
     assert seeded.returncode == 0, seeded.stderr
-    with schema_context("demo"):
-        keeper = get_user_model().objects.get(username=DEMO_USERNAME)
-        assert keeper.is_staff and not keeper.is_superuser
-        assert list(keeper.groups.values_list("name", flat=True)) == [STOCK_KEEPER]
-    client, answer = admin_session(server.url, "demo.localhost", DEMO_USERNAME, DEMO_PASSWORD)
-    assert answer.status_code == 302
+    client = _role_login(server, "demo", DEMO_USERNAME, DEMO_PASSWORD, STOCK_KEEPER)
     assert client.get("/admin/inventory/item/").status_code == 200
     assert client.get("/admin/inventory/movement/").status_code == 200
     # Daily work only: no user management, nothing of the platform.
@@ -61,9 +75,7 @@ def test_an_old_superuser_demo_keeper_is_demoted_on_the_next_seed():
 
 
 def test_a_freshly_provisioned_tenant_has_both_roles():
-    schema = f"roles_{uuid.uuid4().hex[:8]}"
-    made = manage("provision_tenant", schema, "--domain", f"{schema.replace('_', '-')}.localhost")
-    assert made.returncode == 0, made.stderr
+    schema = _fresh_tenant()
     groups = _groups(schema)
     assert {"view_item", "add_item", "change_item", "view_movement"} <= groups[STOCK_KEEPER]
     assert "delete_item" not in groups[STOCK_KEEPER]
@@ -71,9 +83,7 @@ def test_a_freshly_provisioned_tenant_has_both_roles():
 
 
 def test_migrate_restores_the_roles_of_an_existing_tenant():
-    schema = f"roles_{uuid.uuid4().hex[:8]}"
-    made = manage("provision_tenant", schema, "--domain", f"{schema.replace('_', '-')}.localhost")
-    assert made.returncode == 0, made.stderr
+    schema = _fresh_tenant()
     with schema_context(schema):
         Group.objects.all().delete()  # a tenant from before the roles existed
     migrated = manage("migrate_schemas", "--schema", schema, "-v", "0", DB_POOL="0")
@@ -87,12 +97,7 @@ def test_create_keeper_makes_a_keeper_who_can_log_in(server, tenant_a):  # noqa:
         "create_keeper", "--tenant", "alpha", username, "--password-stdin", input=PASSWORD + "\n"
     )
     assert made.returncode == 0, made.stderr
-    with schema_context("alpha"):
-        user = get_user_model().objects.get(username=username)
-        assert user.is_staff and not user.is_superuser
-        assert list(user.groups.values_list("name", flat=True)) == [STOCK_KEEPER]
-    client, answer = admin_session(server.url, "alpha.localhost", username, PASSWORD)
-    assert answer.status_code == 302
+    client = _role_login(server, "alpha", username, PASSWORD, STOCK_KEEPER)
     assert client.get("/admin/inventory/item/add/").status_code == 200
 
 
@@ -108,8 +113,7 @@ def test_create_keeper_viewer_reads_but_cannot_change(server, tenant_a):  # noqa
         input=PASSWORD + "\n",
     )
     assert made.returncode == 0, made.stderr
-    client, answer = admin_session(server.url, "alpha.localhost", username, PASSWORD)
-    assert answer.status_code == 302
+    client = _role_login(server, "alpha", username, PASSWORD, VIEWER)
     assert client.get("/admin/inventory/item/").status_code == 200
     assert client.get("/admin/inventory/item/add/").status_code == 403
 
