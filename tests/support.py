@@ -94,7 +94,11 @@ class LiveServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_http(self.url + "/", timeout=60)
+        try:
+            wait_for_http(self.url + "/", timeout=60)
+        except BaseException:
+            self.stop()  # a server that never answered must not outlive the test
+            raise
         return self
 
     def stop(self) -> None:
