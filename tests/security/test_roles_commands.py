@@ -118,10 +118,11 @@ def test_create_keeper_viewer_reads_but_cannot_change(server, tenant_a):  # noqa
     assert client.get("/admin/inventory/item/add/").status_code == 403
 
 
-def test_create_keeper_bad_input_exits_2_with_one_line(tenant_a):  # noqa: ANN001
+def test_create_keeper_bad_input_exits_2_with_one_line(tenant_a, public_host):  # noqa: ANN001
     existing = make_user("alpha")
     cases = {
         "unknown tenant": (["--tenant", "nosuch", "someone", "--password-stdin"], PASSWORD),
+        "public schema": (["--tenant", "public", "someone", "--password-stdin"], PASSWORD),
         "already exists": (["--tenant", "alpha", existing, "--password-stdin"], PASSWORD),
         "bad username": (["--tenant", "alpha", "bad name!", "--password-stdin"], PASSWORD),
         "weak password": (
@@ -139,3 +140,5 @@ def test_create_keeper_bad_input_exits_2_with_one_line(tenant_a):  # noqa: ANN00
         assert line, case
     with schema_context("alpha"):
         assert not get_user_model().objects.filter(username__in=["bad name!", "someone"]).exists()
+    with schema_context("public"):
+        assert not get_user_model().objects.filter(username="someone").exists()
