@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 # Commands in another terminal (`.venv/bin/python manage.py ...`) find the services it started
 # through .data/services.json; its processes log to .data/logs/ (`make logs`).
 run: install
-	$(PY) -m config.embedded --record -- $(PY) -m config.devserver
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) -m config.embedded --record -- $(PY) -m config.devserver
 
 logs:
 	tail -n 20 -F .data/logs/*.log

@@ -58,6 +58,7 @@ def service_env(db_url: str, run_id: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": fixtures.random_secret(),
         "DJANGO_ALLOWED_HOSTS": ".localhost,127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # clients speak plain HTTP to loopback, no TLS proxy
         "DATABASE_URL": db_url,
         "CACHE_KEY_PREFIX": f"bench-{run_id}",
         "API_RATE": "100000000/s",

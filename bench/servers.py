@@ -19,7 +19,16 @@ SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 # Stated in the results: the web app is served by uvicorn on 127.0.0.1, one worker process
 # (plus a second server with two workers, one per core, for scenario D2).
-WEB_ARGS = ["--no-access-log", "--lifespan", "on", "--log-level", "warning"]
+# As deployed: forwarded headers believed from nobody (TRUSTED_PROXIES is unset here).
+WEB_ARGS = [
+    "--no-access-log",
+    "--lifespan",
+    "on",
+    "--log-level",
+    "warning",
+    "--forwarded-allow-ips",
+    "",
+]
 
 
 def free_port() -> int:

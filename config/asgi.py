@@ -7,7 +7,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# Servers run production settings unless told otherwise (`make run` and the tests say so).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 django_application = get_asgi_application()  # sets Django up before the MCP bridge is imported
 

@@ -14,7 +14,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# Servers run production settings unless told otherwise (`make run` and the tests say so).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 TUNNEL_QUEUE = "tunnel"
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from config.ops.proxies import forwarded_allow_ips
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 LOGS = DATA / "logs"
@@ -82,6 +84,9 @@ def _processes() -> dict[str, list[str]]:
             "127.0.0.1",
             "--port",
             str(PORT),
+            # The tunnel's requests come from loopback: X-Forwarded-* only from TRUSTED_PROXIES.
+            "--forwarded-allow-ips",
+            forwarded_allow_ips(),
         ],
         "worker": [
             *celery,

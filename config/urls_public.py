@@ -1,8 +1,9 @@
-"""URLs served on hosts that are not a tenant domain: the public admin."""
+"""URLs served on the public schema's host: the platform (public) admin only."""
 
-from django.contrib import admin
 from django.urls import path
 
+from inventory.tenancy.admin_sites import public_admin_site
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("admin/", public_admin_site.urls),
 ]

@@ -198,9 +198,6 @@ class MovementAdmin(ReadOnlyMixin, TenantOnlyAdmin):
     search_fields = ("item__sku", "reason", "idempotency_key")
     date_hierarchy = "created_at"
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
 
 # --- Low-stock job (issue 7) -----------------------------------------------------------------
 
@@ -227,9 +224,6 @@ class LowStockReportAdmin(ReadOnlyMixin, TenantOnlyAdmin):
         "webhook_last_error",
     )
     readonly_fields = fields
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
 
     @admin.display(description="Low SKUs")
     def low_skus(self, obj: LowStockReport) -> str:

@@ -6,7 +6,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from inventory import services
+from inventory.keepers import keeper_create, keeper_role_set
 from inventory.models import Item, Location, MovementKind, Restock
+from inventory.roles import STOCK_KEEPER
 
 DEMO_USERNAME = "keeper"
 DEMO_PASSWORD = "demo-keeper-2026"  # noqa: S105 - a documented development-only login
@@ -71,6 +73,9 @@ def demo_seed() -> dict[str, object]:
 
 
 def _staff_user() -> None:
-    user_model = get_user_model()
-    if not user_model.objects.filter(username=DEMO_USERNAME).exists():
-        user_model.objects.create_superuser(DEMO_USERNAME, "keeper@demo.localhost", DEMO_PASSWORD)
+    """The demo keeper: staff in the "Stock keeper" group, not a superuser."""
+    user = get_user_model().objects.filter(username=DEMO_USERNAME).first()
+    if user is None:
+        keeper_create(username=DEMO_USERNAME, password=DEMO_PASSWORD, role=STOCK_KEEPER)
+    else:
+        keeper_role_set(user=user, role=STOCK_KEEPER)

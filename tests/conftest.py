@@ -76,7 +76,10 @@ def provision(schema: str, domain: str | None = None):  # noqa: ANN201
     from inventory.tenancy.services import tenant_provision
 
     return tenant_provision(
-        schema_name=schema, domain=domain or f"{schema}.localhost", name=schema.title()
+        # Host names have no '_' (the domain rule refuses it; so does Django's Host check).
+        schema_name=schema,
+        domain=domain or f"{schema.replace('_', '-')}.localhost",
+        name=schema.title(),
     ).tenant
 
 

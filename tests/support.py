@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from config.ops.proxies import forwarded_allow_ips
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,6 +120,9 @@ class LiveServer:
                 "--no-access-log",
                 "--lifespan",
                 "on",
+                # As deployed: forwarded headers only from TRUSTED_PROXIES (default: nobody).
+                "--forwarded-allow-ips",
+                forwarded_allow_ips(subprocess_env(**self._env)),
             ],
             cwd=ROOT,
             env=subprocess_env(**self._env),
@@ -153,6 +159,32 @@ def live_server(**env: str) -> Iterator[LiveServer]:
         yield server.start()
     finally:
         server.stop()
+
+
+def admin_session(
+    base_url: str, host: str, username: str, password: str, **headers: str
+) -> tuple[httpx.Client, httpx.Response]:
+    """Log in to the admin on `host` through its login form, as a browser would.
+
+    Returns the client (holding the session cookie when the login worked) and the login answer:
+    302 for a login that worked, 200 (the form again) for one that did not.
+    """
+    client = httpx.Client(
+        base_url=base_url, headers={"Host": host, **headers}, follow_redirects=False, timeout=30
+    )
+    page = client.get("/admin/login/")
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert match, f"no login form on {host}: {page.status_code} {page.text[:300]}"
+    answer = client.post(
+        "/admin/login/?next=/admin/",
+        data={
+            "csrfmiddlewaretoken": match.group(1),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        },
+    )
+    return client, answer
 
 
 class TcpProxy:

@@ -3,11 +3,11 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from inventory.tenancy.admin import PublicOnlyAdmin
+from inventory.tenancy.admin_sites import public_admin_site
 from tunnel_worker.models import TunnelEvent, TunnelStatus
 
 
-class _ReadOnly(PublicOnlyAdmin):
+class _ReadOnly(admin.ModelAdmin):
     """The tunnel belongs to the deployment, not to a tenant: public admin only, read-only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -20,7 +20,7 @@ class _ReadOnly(PublicOnlyAdmin):
         return False
 
 
-@admin.register(TunnelStatus)
+@admin.register(TunnelStatus, site=public_admin_site)
 class TunnelStatusAdmin(_ReadOnly):
     list_display = (
         "name",
@@ -39,7 +39,7 @@ class TunnelStatusAdmin(_ReadOnly):
     list_filter = ("state", "backend")
 
 
-@admin.register(TunnelEvent)
+@admin.register(TunnelEvent, site=public_admin_site)
 class TunnelEventAdmin(_ReadOnly):
     list_display = ("at", "name", "kind", "attempt", "backoff_seconds", "holder_pid", "detail")
     list_filter = ("name", "kind")

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.ops import context, health, metrics
 from config.ops.conf import OpsSettings, ops_settings
+from config.ops.proxies import without_forwarded_headers
 
 access_logger = logging.getLogger("config.ops.access")
 
@@ -42,6 +43,7 @@ class OpsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = without_forwarded_headers(scope)
         path = scope["path"]
         if path in HEALTH_PATHS:
             await self._probe(path, scope, send)
@@ -89,6 +91,9 @@ class OpsMiddleware:
             expected = f"Bearer {self.conf.METRICS_TOKEN}"
             if hmac.compare_digest(supplied.encode(), expected.encode()):
                 return True
+        if self.conf.METRICS_REQUIRE_TOKEN:
+            return False  # production: an address alone is never enough
+        # The server's client address: X-Forwarded-For counts only from TRUSTED_PROXIES.
         client = (scope.get("client") or ("", 0))[0]
         try:
             address = ipaddress.ip_address(client)

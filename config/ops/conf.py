@@ -14,6 +14,7 @@ class OpsSettings:
 
     METRICS_TOKEN: str = ""
     METRICS_ALLOW_FROM: tuple[str, ...] = ()
+    METRICS_REQUIRE_TOKEN: bool = False
     METRICS_QUEUES: tuple[str, ...] = ("default", "tunnel")
     READYZ_TIMEOUT: float = 2.0
     READYZ_MIGRATIONS_TTL: float = 30.0

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from config.ops.proxies import forwarded_allow_ips as _forwarded_allow_ips
+
 bind = f"{os.environ.get('WEB_BIND', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "uvicorn.workers.UvicornWorker"
@@ -18,7 +20,8 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 accesslog = None  # config.ops.asgi writes one access line per request (with its request id)
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# X-Forwarded-* only from TRUSTED_PROXIES (default: nobody); see config/ops/proxies.py.
+forwarded_allow_ips = _forwarded_allow_ips()
 # gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which two
 # servers on one host would share; off unless a path is given.
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):

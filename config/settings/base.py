@@ -75,18 +75,24 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    # django.contrib.admin with the tenant admin site as admin.site (inventory/tenancy/admin_sites.py);
+    # the public admin site is mounted only by config/urls_public.py.
+    "inventory.tenancy.apps.AdminSitesConfig",
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
+    "csp",
+    "axes",  # admin login lockout; its tables in every schema, so tenants never share counters
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "inventory.tenancy.apps.AdminSitesConfig",
+    "axes",
     "inventory",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
@@ -112,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "config.urls_tenants"
@@ -144,6 +152,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # collectstatic step; production may still run collectstatic for compressed, cached copies.
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=64 * 1024)
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out user or address
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -273,6 +286,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {"MovementKindEnum": "inventory.models.MovementKind.choices"},
+    # Swagger UI from drf-spectacular-sidecar's static files: the docs work offline and load no
+    # script from a CDN onto the admin's origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- MCP endpoint -----------------------------------------------------------------------------
@@ -304,6 +322,8 @@ OPERATIONS: dict[str, object] = {
     # tunnel connector runs on this host: tunnelled requests arrive from 127.0.0.1 too.
     "METRICS_TOKEN": env.str("METRICS_TOKEN", default=""),
     "METRICS_ALLOW_FROM": env.list("METRICS_ALLOW_FROM", default=[]),
+    # On (production's default): only the token opens /metrics, METRICS_ALLOW_FROM is ignored.
+    "METRICS_REQUIRE_TOKEN": env.bool("METRICS_REQUIRE_TOKEN", default=False),
     "METRICS_QUEUES": env.list("METRICS_CELERY_QUEUES", default=["default", "tunnel"]),
     "READYZ_TIMEOUT": env.float("READYZ_TIMEOUT", default=2.0),
     "READYZ_MIGRATIONS_TTL": env.float("READYZ_MIGRATIONS_TTL", default=30.0),
@@ -336,4 +356,41 @@ CELERY_BEAT_SCHEDULE["low-stock-scan"] = {
     "task": "inventory.tasks.low_stock_scan_all",
     "schedule": OPERATIONS["LOW_STOCK_INTERVAL"],
     "options": {"expires": OPERATIONS["LOW_STOCK_INTERVAL"]},
+}
+
+# --- Control-plane security (docs/security.md) --------------------------------------------------
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs). Empty: nobody's,
+# so the client address is the TCP peer. Never "*": tunnelled requests arrive from loopback, and
+# trusting loopback would let anyone through the tunnel choose their address. The servers get the
+# same list (config.ops.proxies.forwarded_allow_ips), and production refuses "*".
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+
+# Admin login lockout (django-axes, database handler: counters live in each schema's own tables).
+# Locked per username and, separately, per client address; a success does not reset the address.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("ADMIN_LOGIN_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.ops.proxies.client_address"
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = False  # the attempt log is registered on the public admin site only
+AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Its start-up banner would be a second line in every command's one-line error.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}  # type: ignore[index]
+
+# Content-Security-Policy (django-csp) on every HTML page: the admin and the API docs load only
+# this origin's scripts. Styles may be inline: Swagger UI and the admin set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
 }

@@ -3,7 +3,7 @@
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, env
 
-DEBUG = False
+DEBUG = env.bool("DJANGO_DEBUG", default=False)  # seed_demo tests turn it on
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tests create, use and drop their own database, named here so that the live servers and

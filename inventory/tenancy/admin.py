@@ -1,45 +1,126 @@
-"""Public-schema admin: tenants, domains and API tokens (list and revoke; never the secret)."""
+"""The public admin (platform operators): tenants, domains, API tokens, platform users, login
+attempts. Registered on `public_admin_site` only, so none of it exists on a tenant's host.
 
+Tenants are created through `tenant_provision`, the same service as `manage.py provision_tenant`
+(schema, tables, roles and primary domain); domains are validated by the same rule.
+"""
+
+from typing import Any
+
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessLog
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_tenants.admin import TenantAdminMixin
-from django_tenants.utils import get_public_schema_name
 
+from inventory.tenancy.admin_sites import public_admin_site
 from inventory.tenancy.models import ApiToken, Domain, Tenant
-from inventory.tenancy.services import token_revoke
+from inventory.tenancy.services import (
+    ProvisioningError,
+    tenant_provision,
+    tenant_provision_check,
+    token_revoke,
+)
+from inventory.tenancy.validators import validate_tenant_domain
+
+public_admin_site.register(User, UserAdmin)
+public_admin_site.register(Group, GroupAdmin)
+public_admin_site.register(AccessAttempt, AccessAttemptAdmin)
+public_admin_site.register(AccessLog, AccessLogAdmin)
 
 
-class PublicOnlyAdmin(admin.ModelAdmin):
-    """Shown only on the public schema's admin, never inside a tenant's admin."""
+class DomainForm(forms.ModelForm):
+    """A domain typed in the admin passes the same rule as provisioning's."""
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        tenant = getattr(request, "tenant", None)
-        on_public = tenant is None or tenant.schema_name == get_public_schema_name()
-        return on_public and super().has_module_permission(request)
+    class Meta:
+        model = Domain
+        fields = ("domain", "tenant", "is_primary")
+
+    def clean_domain(self) -> str:
+        return validate_tenant_domain(self.cleaned_data["domain"])
 
 
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
 
 
-@admin.register(Tenant)
-class TenantAdmin(TenantAdminMixin, PublicOnlyAdmin):
+class TenantAddForm(forms.ModelForm):
+    """Schema, name and primary domain: everything `provision_tenant` takes."""
+
+    domain = forms.CharField(
+        max_length=253, help_text="The tenant's host name, e.g. acme.example.com"
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ("schema_name", "name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "schema_name" in data and "domain" in data:
+            try:
+                data["domain"], _ = tenant_provision_check(
+                    schema_name=data["schema_name"], domain=data["domain"]
+                )
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+            except ProvisioningError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return data
+
+    def _post_clean(self) -> None:
+        pass  # no model validation: tenant_provision validates and saves
+
+
+@admin.register(Tenant, site=public_admin_site)
+class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ("schema_name", "name", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("schema_name", "name")
     inlines = [DomainInline]
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+        if obj is None:
+            kwargs["form"] = TenantAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
-@admin.register(Domain)
-class DomainAdmin(PublicOnlyAdmin):
+    def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> list[type]:
+        return list(self.inlines) if obj is not None else []
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Tenant | None = None
+    ) -> tuple[str, ...]:
+        return ("schema_name",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        result = tenant_provision(
+            schema_name=form.cleaned_data["schema_name"],
+            domain=form.cleaned_data["domain"],
+            name=form.cleaned_data.get("name", ""),
+        )
+        obj.pk = result.tenant.pk  # the admin's redirect and log entry point at the new row
+        obj.created_at = result.tenant.created_at
+
+
+@admin.register(Domain, site=public_admin_site)
+class DomainAdmin(admin.ModelAdmin):
+    form = DomainForm
     list_display = ("domain", "tenant", "is_primary")
     search_fields = ("domain",)
 
 
-@admin.register(ApiToken)
-class ApiTokenAdmin(PublicOnlyAdmin):
+@admin.register(ApiToken, site=public_admin_site)
+class ApiTokenAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "tenant",

@@ -1,6 +1,7 @@
 """App config for the public-schema tenancy app."""
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class TenancyConfig(AppConfig):
@@ -8,3 +9,11 @@ class TenancyConfig(AppConfig):
     label = "tenancy"
     verbose_name = "Tenancy"
     default_auto_field = "django.db.models.BigAutoField"
+
+
+class AdminSitesConfig(admin_apps.AdminConfig):
+    """django.contrib.admin whose default site (admin.site) is the tenant admin site."""
+
+    default = False  # named explicitly in INSTALLED_APPS; TenancyConfig stays this module's default
+
+    default_site = "inventory.tenancy.admin_sites.TenantAdminSite"

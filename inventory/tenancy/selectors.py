@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from inventory.tenancy.models import ApiToken, Domain, Tenant
 from inventory.tenancy.services import _hash_secret
@@ -14,8 +15,13 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def tenant_get(*, schema_name: str) -> Tenant | None:
-    """The active tenant with this schema name, or None."""
-    return Tenant.objects.filter(schema_name=schema_name, is_active=True).first()
+    """The active tenant with this schema name, or None (always None for the public schema,
+    whose row only routes the public admin's host: it is no tenant to act in)."""
+    return (
+        Tenant.objects.filter(schema_name=schema_name, is_active=True)
+        .exclude(schema_name=get_public_schema_name())
+        .first()
+    )
 
 
 def tenant_for_host(*, host: str) -> Tenant | None:

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, schema_context
 
+from inventory.roles import roles_sync
 from inventory.tenancy.models import ApiToken, Domain, Scope, Tenant
 from inventory.tenancy.provisioning import tenant_create
-from inventory.tenancy.validators import validate_schema_name
+from inventory.tenancy.validators import validate_schema_name, validate_tenant_domain
 
 TOKEN_PREFIX_BYTES = 6
 _SECRET_ALPHABET = string.ascii_letters + string.digits
@@ -43,23 +44,33 @@ def no_statement_timeout() -> Iterator[None]:
             cursor.execute("RESET statement_timeout")
 
 
-def tenant_provision(*, schema_name: str, domain: str, name: str = "") -> ProvisionResult:
-    """Create a tenant with its schema, tables and primary domain; a repeat changes nothing."""
+def tenant_provision_check(*, schema_name: str, domain: str) -> tuple[str, Domain | None]:
+    """Validate a provisioning request: (normalised domain, its Domain row if it exists).
+
+    Raises ValidationError for a bad schema name or domain, ProvisioningError when the domain
+    belongs to another tenant. The public admin's add form runs this before saving.
+    """
     validate_schema_name(schema_name)
-    domain = domain.strip().lower()
-    if not domain:
-        raise ProvisioningError("a domain is required")
+    domain = validate_tenant_domain(domain)
     owner = Domain.objects.filter(domain=domain).select_related("tenant").first()
     if owner and owner.tenant.schema_name != schema_name:
         raise ProvisioningError(
             f"domain {domain!r} already belongs to tenant {owner.tenant.schema_name!r}"
         )
+    return domain, owner
+
+
+def tenant_provision(*, schema_name: str, domain: str, name: str = "") -> ProvisionResult:
+    """Create a tenant with its schema, tables, roles and primary domain; a repeat changes nothing."""
+    domain, owner = tenant_provision_check(schema_name=schema_name, domain=domain)
     tenant = Tenant.objects.filter(schema_name=schema_name).first()
     created = tenant is None
     if tenant is None:
         tenant = Tenant(schema_name=schema_name, name=name or schema_name)
         with no_statement_timeout():
             tenant_create(tenant)  # the row and its schema, replayed from a migrated template
+    with schema_context(tenant.schema_name):
+        roles_sync()  # the "Stock keeper" and "Viewer" groups, also on a repeat (new permissions)
     domain_added = owner is None
     if domain_added:
         with transaction.atomic():

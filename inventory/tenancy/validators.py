@@ -24,3 +24,40 @@ def validate_schema_name(value: str) -> str:
             f"invalid schema name {value!r}: {SCHEMA_RULE}", code="invalid_schema"
         )
     return value
+
+
+DOMAIN_RULE = (
+    "a tenant domain is a host name (letters, digits and '-' in dot-separated labels of 1-63 "
+    "characters, 253 at most), not an IP address, not 'localhost', and not one of "
+    "MCP_ALLOWED_HOSTS"
+)
+_LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def validate_tenant_domain(value: str) -> str:
+    """Return value as a normalised tenant host name, else raise ValidationError.
+
+    A tenant's domain decides which schema a request reaches, so it must never capture a host
+    the platform itself answers on: an IP address, `localhost`, or a name the MCP endpoint
+    accepts without a tenant (MCP_ALLOWED_HOSTS, e.g. the tunnel's upstream address).
+    """
+    host = value.strip().lower().removesuffix(".") if isinstance(value, str) else ""
+    labels = host.split(".")
+    if (
+        not host
+        or len(host) > 253
+        or not all(_LABEL_RE.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()  # 10.0.0.1, and 127.1 which resolvers read as an IPv4 address
+        or host == "localhost"
+        or _mcp_allowed(host)
+    ):
+        raise ValidationError(f"invalid domain {value!r}: {DOMAIN_RULE}", code="invalid_domain")
+    return host
+
+
+def _mcp_allowed(host: str) -> bool:
+    from django.conf import settings
+    from django.utils.http import is_same_domain
+
+    patterns = [p.lower() for p in getattr(settings, "MCP_ALLOWED_HOSTS", []) if p != "*"]
+    return any(is_same_domain(host, pattern) for pattern in patterns)

@@ -1,7 +1,5 @@
 """Tenant isolation (admin, selector, commands) and the one SKU rule on every core path."""
 
-import re
-
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from inventory import selectors, services
 from inventory.validators import SKU_RULE, validate_sku
-from tests.support import manage
+from tests.support import admin_session, manage
 
 INVALID_SKUS = [
     "",
@@ -26,19 +24,8 @@ INVALID_SKUS = [
 
 
 def _admin_session(server, host: str, username: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, headers={"Host": host}, follow_redirects=False)
-    page = client.get("/admin/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    resp = client.post(
-        "/admin/login/?next=/admin/",
-        data={
-            "csrfmiddlewaretoken": token,
-            "username": username,
-            "password": password,
-            "next": "/admin/",
-        },
-    )
-    assert resp.status_code == 302, resp.text[:500]
+    client, answer = admin_session(server.url, host, username, password)
+    assert answer.status_code == 302, answer.text[:500]
     return client
 
 

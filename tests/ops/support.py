@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from config.ops.proxies import forwarded_allow_ips
 from tests.support import ROOT, LiveServer, subprocess_env
 
 
@@ -104,6 +105,7 @@ class ProbeServer(LiveServer):
         log = self.log_path.open("wb")
         argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
         argv += ["--port", str(self.port), "--no-access-log", "--lifespan", "on"]
+        argv += ["--forwarded-allow-ips", forwarded_allow_ips(subprocess_env(**self._env))]
         self.proc = subprocess.Popen(
             argv, cwd=ROOT, env=subprocess_env(**self._env), stdout=log, stderr=subprocess.STDOUT
         )

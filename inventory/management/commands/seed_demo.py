@@ -1,7 +1,11 @@
-"""manage.py seed_demo: the `demo` tenant on demo.localhost with sample data and a staff login."""
+"""manage.py seed_demo: the `demo` tenant on demo.localhost with sample data and a keeper login.
+
+Development only: the keeper's password is published in the README, so the command refuses to
+run unless DEBUG is on.
+"""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from inventory.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_seed
@@ -9,12 +13,19 @@ from inventory.tenancy.services import public_domain_add, tenant_provision
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenant and its sample data. Running it again changes nothing."
+    help = (
+        "Create the demo tenant and its sample data (DEBUG only). Running it again changes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", default="demo.localhost")
 
     def handle(self, *args: object, **opts: str) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo is for development only (its login is published): DEBUG is off",
+                returncode=2,
+            )
         result = tenant_provision(schema_name="demo", domain=opts["domain"], name="Demo")
         with tenant_context(result.tenant):
             counts = demo_seed()
