@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -114,7 +115,9 @@ def live_server(**env: str) -> Iterator[LiveServer]:
 
 class TcpProxy:
     """A loopback TCP proxy to (host, port) or a unix socket path; stop() cuts it, so the
-    target (PostgreSQL, in the outage tests) looks gone to whoever connects through it."""
+    target (PostgreSQL, in the outage tests) looks gone to whoever connects through it.
+    freeze() blackholes it instead: connections stay open and accepted, nothing is forwarded
+    (like a frozen server or a network dropping packets) until thaw()."""
 
     def __init__(self, target: tuple[str, int] | str) -> None:
         self.target = target
@@ -126,7 +129,16 @@ class TcpProxy:
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._stopped = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        """Hold every byte in both directions (what was sent arrives after thaw())."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     def _connect_target(self) -> socket.socket:
         if isinstance(self.target, str):
@@ -153,10 +165,10 @@ class TcpProxy:
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := src.recv(65536):
+                self._flowing.wait()
                 dst.sendall(data)
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_RDWR)
@@ -174,3 +186,55 @@ class TcpProxy:
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
                 conn.close()
+
+
+def _db() -> dict:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]  # type: ignore[no-any-return]
+
+
+def _db_host() -> str:
+    """The server's host, or its socket directory (embedded pgserver puts it in OPTIONS)."""
+    db = _db()
+    return str(db.get("HOST") or db.get("OPTIONS", {}).get("host") or "")
+
+
+def db_conninfo() -> dict[str, object]:
+    """psycopg.connect() arguments for the test database (a session outside Django's)."""
+    db = _db()
+    info: dict[str, object] = {"dbname": db["NAME"], "user": db.get("USER") or "postgres"}
+    if _db_host():
+        info["host"] = _db_host()
+    for key in ("PORT", "PASSWORD"):
+        if db.get(key):
+            info[key.lower()] = db[key]
+    return info
+
+
+@contextlib.contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Hold ACCESS EXCLUSIVE on `table` from another session, so any read of it blocks."""
+    import psycopg
+
+    with psycopg.connect(**db_conninfo()) as conn:  # type: ignore[arg-type]
+        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def db_proxy_target() -> tuple[str, int] | str:
+    """Where PostgreSQL listens, for a TcpProxy: (host, port) or the unix socket's path."""
+    host, port = _db_host() or "127.0.0.1", int(_db().get("PORT") or 5432)
+    return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
+
+
+def database_url_via(port: int) -> str:
+    """A DATABASE_URL for the test database through a loopback proxy on `port`."""
+    db = _db()
+    auth = quote(db.get("USER") or "postgres", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@127.0.0.1:{port}/{db['NAME']}"

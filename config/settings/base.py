@@ -47,8 +47,19 @@ DATABASES["default"]["OPTIONS"].update(
     {
         "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
         "options": f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=2000)}",
+        # A peer that vanished (host down, network dropping packets) is noticed by the kernel:
+        # idle connections by keepalive probes, busy ones by unacknowledged data. libpq applies
+        # these to TCP connections only (a unix socket cannot lose its peer that way).
+        "keepalives": 1,
+        "keepalives_idle": env.int("DB_KEEPALIVES_IDLE", default=10),
+        "keepalives_interval": env.int("DB_KEEPALIVES_INTERVAL", default=3),
+        "keepalives_count": env.int("DB_KEEPALIVES_COUNT", default=3),
+        "tcp_user_timeout": env.int("DB_TCP_USER_TIMEOUT_MS", default=5000),
     }
 )
+# Django's backend with bounded pool health checks (on checkout), a search_path reset (on
+# check-in) and connections watched by config.ops.deadline; django-tenants' backend wraps it.
+ORIGINAL_BACKEND = "config.ops.pgbackend"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -304,6 +315,17 @@ OPERATIONS: dict[str, object] = {
     # Webhook URLs are typed by tenant admins: private, loopback and link-local targets are
     # refused unless this is on (tests, single-tenant installs).
     "WEBHOOK_ALLOW_PRIVATE": env.bool("LOW_STOCK_WEBHOOK_ALLOW_PRIVATE", default=False),
+    # A frozen server enforces no statement_timeout: the client cuts every database wait of a
+    # /mcp or /api/ request this many seconds after the request arrived (config.ops.deadline).
+    "DB_REQUEST_DEADLINE": env.float("DB_REQUEST_DEADLINE", default=4.0),
+    # Request bodies are capped before anything reads them (config.ops.limits): this many bytes
+    # on every path, except the path prefixes in BODY_CAPS ("prefix=bytes,...", longest wins).
+    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+    "BODY_CAPS": env.dict(
+        "REQUEST_BODY_CAPS",
+        cast={"value": int},
+        default={"/mcp": MCP_MAX_BODY_BYTES, "/admin/": 10 * 1024 * 1024},
+    ),
 }
 # Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
 MIDDLEWARE.insert(1, "config.ops.middleware.RequestContextMiddleware")

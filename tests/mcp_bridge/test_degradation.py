@@ -4,42 +4,12 @@ Two real failures: a table lock that makes the 2 s statement_timeout fire, and a
 only route to PostgreSQL is a TCP proxy that the test cuts.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import quote
-
 import anyio
 import httpx
-import psycopg
-from django.conf import settings
 
 from inventory.validators import SKU_RULE
 from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
-from tests.support import TcpProxy, live_server
-
-
-def _db() -> dict:
-    return settings.DATABASES["default"]
-
-
-def _conninfo() -> dict[str, object]:
-    db = _db()
-    info: dict[str, object] = {"dbname": db["NAME"], "user": db.get("USER") or "postgres"}
-    for key in ("HOST", "PORT", "PASSWORD"):
-        if db.get(key):
-            info[key.lower()] = db[key]
-    return info
-
-
-@contextmanager
-def _table_locked(table: str) -> Iterator[None]:
-    """Hold ACCESS EXCLUSIVE on `table` from another session, so any read of it blocks."""
-    with psycopg.connect(**_conninfo()) as conn:  # type: ignore[arg-type]
-        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            conn.rollback()
+from tests.support import TcpProxy, database_url_via, db_proxy_target, live_server, table_locked
 
 
 def test_statement_timeout_gives_cannot_be_confirmed(server, tenant_a, unique_sku) -> None:  # noqa: ANN001
@@ -50,7 +20,7 @@ def test_statement_timeout_gives_cannot_be_confirmed(server, tenant_a, unique_sk
         async with mcp_client(server.url + "/mcp", token) as (client, _):
             return await client.call_tool("check_stock", {"sku": unique_sku})
 
-    with _table_locked(f"{tenant_a.schema_name}.inventory_item"):
+    with table_locked(f"{tenant_a.schema_name}.inventory_item"):
         result = anyio.run(call)
     assert result.is_error
     assert result.structured_content is None
@@ -62,25 +32,12 @@ def test_statement_timeout_gives_cannot_be_confirmed(server, tenant_a, unique_sk
     assert anyio.run(call).structured_content["quantity"] == 11
 
 
-def _proxy_target() -> tuple[str, int] | str:
-    host, port = _db().get("HOST") or "127.0.0.1", int(_db().get("PORT") or 5432)
-    return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
-
-
-def _database_url(port: int) -> str:
-    db = _db()
-    auth = quote(db.get("USER") or "postgres", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@127.0.0.1:{port}/{db['NAME']}"
-
-
 def test_unreachable_database_gives_cannot_be_confirmed(tenant_a, unique_sku) -> None:  # noqa: ANN001
     stock_item(tenant_a, unique_sku, quantity=8)
     seen_before, never_seen = issue(tenant_a), issue(tenant_a)
-    proxy = TcpProxy(_proxy_target())
+    proxy = TcpProxy(db_proxy_target())
     try:
-        with live_server(DATABASE_URL=_database_url(proxy.port)) as srv:
+        with live_server(DATABASE_URL=database_url_via(proxy.port)) as srv:
             url = srv.url + "/mcp"
 
             async def call(sku: str) -> object:
