@@ -1,6 +1,7 @@
 """The ASGI application: the MCP endpoint at /mcp (and /mcp/), Django on every other path.
 
-config.ops wraps both: /healthz, /readyz and /metrics on every host, request ids, access logs.
+config.ops wraps both: /healthz, /readyz and /metrics on every host, request ids, access logs;
+outermost, config.ops.limits caps request bodies and sets the data plane's database deadline.
 """
 
 import os
@@ -12,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 django_application = get_asgi_application()  # sets Django up before the MCP bridge is imported
 
 from config.ops.asgi import wrap  # noqa: E402
+from config.ops.limits import limit  # noqa: E402
 from mcp_bridge.asgi import mount  # noqa: E402
 
-application = wrap(mount(django_application))
+application = limit(wrap(mount(django_application)))

@@ -11,7 +11,14 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 from inventory.tenancy.models import ApiToken
 from inventory.tenancy.services import token_revoke
 from inventory.validators import SKU_RULE
-from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
+from tests.mcp_bridge.helpers import (
+    MCP_HEADERS,
+    connect_fails,
+    issue,
+    mcp_client,
+    rpc,
+    stock_item,
+)
 
 STOCK_KEYS = {"sku", "found", "quantity", "restock_date"}
 
@@ -215,16 +222,6 @@ def test_allowlist_from_the_environment_exposes_list_low_stock(
     anyio.run(body)
 
 
-def _rpc(method: str, params: dict | None = None) -> dict:
-    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-
-
-MCP_HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "MCP-Protocol-Version": "2025-06-18",
-}
-
-
 def test_throttle_per_token_and_body_cap(extra_server, tenant_a) -> None:  # noqa: ANN001
     token, other = issue(tenant_a), issue(tenant_a)
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
@@ -232,7 +229,7 @@ def test_throttle_per_token_and_body_cap(extra_server, tenant_a) -> None:  # noq
         # 20/min in fixed windows: 41 quick requests span at most two windows, so one is refused.
         codes = []
         for _ in range(41):
-            response = http.post("/mcp", json=_rpc("tools/list"), headers=headers)
+            response = http.post("/mcp", json=rpc("tools/list"), headers=headers)
             codes.append(response.status_code)
             if response.status_code == 429:
                 assert int(response.headers["retry-after"]) >= 1
@@ -240,8 +237,8 @@ def test_throttle_per_token_and_body_cap(extra_server, tenant_a) -> None:  # noq
         assert codes[-1] == 429 and set(codes[:-1]) == {200} and len(codes) >= 21
         # The limit is per token: another token of the same tenant is unaffected.
         other_headers = {**headers, "Authorization": f"Bearer {other}"}
-        assert http.post("/mcp", json=_rpc("tools/list"), headers=other_headers).status_code == 200
-        big = _rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "A" * 8000}})
+        assert http.post("/mcp", json=rpc("tools/list"), headers=other_headers).status_code == 200
+        big = rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "A" * 8000}})
         assert http.post("/mcp", json=big, headers=other_headers).status_code == 413
 
 
@@ -250,7 +247,7 @@ def test_stateless_json_on_mcp_and_mcp_slash(server, tenant_a) -> None:  # noqa:
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
     for path in ["/mcp", "/mcp/"]:
         response = httpx.post(
-            server.url + path, json=_rpc("tools/list"), headers=headers, timeout=10
+            server.url + path, json=rpc("tools/list"), headers=headers, timeout=10
         )
         assert response.status_code == 200, (path, response.text)
         assert response.headers["content-type"].startswith("application/json")
