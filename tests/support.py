@@ -61,7 +61,8 @@ def wait_for_http(url: str, timeout: float = 30.0, host: str | None = None) -> N
 class LiveServer:
     """A uvicorn process serving config.asgi:application on a free loopback port."""
 
-    def __init__(self, **env: str) -> None:
+    def __init__(self, app: str = "config.asgi:application", **env: str) -> None:
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"uvicorn-{self.port}.log"
@@ -75,7 +76,7 @@ class LiveServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "config.asgi:application",
+                self.app,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -105,8 +106,8 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(**env: str) -> Iterator[LiveServer]:
-    server = LiveServer(**env).start()
+def live_server(app: str = "config.asgi:application", **env: str) -> Iterator[LiveServer]:
+    server = LiveServer(app, **env).start()
     try:
         yield server
     finally:

@@ -191,7 +191,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 TUNNEL_WORKER: dict[str, object] = {
     "BACKEND": env.str("TUNNEL_BACKEND", default="off"),  # ssh | cloudflared | command | off
     "NAME": env.str("TUNNEL_NAME", default="default"),
-    "UPSTREAM": env.str("TUNNEL_UPSTREAM", default="http://127.0.0.1:8000"),
+    # The MCP-only listener (config.asgi:tunnel_application), never the internal port 8000.
+    "UPSTREAM": env.str("TUNNEL_UPSTREAM", default="http://127.0.0.1:8001"),
     "PUBLIC_URL": env.str("TUNNEL_PUBLIC_URL", default=""),
     "MCP_PATH": env.str("TUNNEL_MCP_PATH", default="/mcp"),
     "SSH_HOST": env.str("TUNNEL_SSH_HOST", default="127.0.0.1"),
