@@ -1,8 +1,9 @@
 """The ASGI gate in front of the SDK's Streamable HTTP handler: Origin, bearer auth, Host, throttle.
 
 Order: Origin (403) -> method (405: only POST in stateless JSON mode) -> Authorization (401 +
-WWW-Authenticate: Bearer) -> token, scope and Host checked together (the same 401 for each
-failure, so the answer is no oracle for which one it was) -> per-token throttle (429).
+WWW-Authenticate: Bearer) -> the client address's failed attempts (429 past AUTH_FAILURE_RATE)
+-> token, scope and Host checked together (the same 401 for each failure, so the answer is no
+oracle for which one it was; each counts as a failed attempt) -> per-token throttle (429).
 The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
 """
 
@@ -20,6 +21,7 @@ from mcp_bridge.principal import SCOPE_KEY, Principal
 logger = logging.getLogger(__name__)
 
 METADATA_PATH = "/.well-known/oauth-protected-resource"
+ADDRESS_LIMITED = 4290  # internal: a 429 from the per-address failed-auth limit, not the token's
 
 
 class McpGate:
@@ -51,7 +53,10 @@ class McpGate:
             await self._unauthorized(scope, send, error=None)
             return
         host = headers.get("host", "")
-        principal, status, retry_after = await anyio.to_thread.run_sync(self._check, raw, host)
+        address = (scope.get("client") or ("", 0))[0]
+        principal, status, retry_after = await anyio.to_thread.run_sync(
+            self._check, raw, host, address
+        )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
             return
@@ -64,17 +69,24 @@ class McpGate:
             return
         error, description = {
             429: ("rate_limited", "too many requests for this token"),
+            ADDRESS_LIMITED: ("rate_limited", "too many failed authentication attempts"),
             503: ("temporarily_unavailable", "credentials cannot be verified right now"),
         }[status]
         body = {"error": error, "error_description": description}
-        await _send_json(send, status, body, [(b"retry-after", str(retry_after).encode())])
+        headers = [(b"retry-after", str(retry_after).encode())]
+        await _send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
 
-    def _check(self, raw: str, host: str) -> tuple[Principal | None, int, int]:
+    def _check(self, raw: str, host: str, address: str) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
+        from inventory.tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
         from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
 
+        if wait := bearer_attempt_wait(address=address):
+            return None, ADDRESS_LIMITED, wait
         result = authenticate(raw_token=raw, host=host, conf=self.conf)
         if result.principal is None:
+            if not result.unavailable:
+                bearer_attempt_failed(address=address)
             return None, 503 if result.unavailable else 401, 5
         wait = throttle(principal=result.principal, rate=self.conf.rate)
         return result.principal, 429 if wait else 200, wait

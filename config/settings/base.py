@@ -255,6 +255,9 @@ INVENTORY_API: dict[str, object] = {
     "MAX_PAGE_SIZE": env.int("API_MAX_PAGE_SIZE", default=200),
     "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
 }
+# Unusable bearer tokens (REST and MCP) per client address, counted in Redis: past this rate
+# the address gets 429 until the window ends (inventory.tenancy.ratelimit).
+AUTH_FAILURE_RATE = env.str("AUTH_FAILURE_RATE", default="20/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["inventory.api.permissions.HasScope"],

@@ -23,6 +23,7 @@ from inventory.api.conf import max_body_bytes
 from inventory.services import IdempotencyConflict, InsufficientStock, InventoryError, NotFound
 
 UNAUTHENTICATED = "a valid bearer token for this tenant is required"
+TOO_MANY_FAILURES = "too many failed authentication attempts from this address"
 UNAVAILABLE = "the inventory database cannot be reached right now; retry later"
 UNAVAILABLE_RETRY_AFTER = 5
 
