@@ -22,6 +22,7 @@ class OpsSettings:
     WEBHOOK_MAX_RETRIES: int = 6
     WEBHOOK_BACKOFF_MAX: int = 600
     WEBHOOK_ALLOW_PRIVATE: bool = False
+    WEBHOOK_PORTS: tuple[str, ...] = ("80", "443")
     DB_REQUEST_DEADLINE: float = 4.0
     MAX_BODY_BYTES: int = 64 * 1024
     BODY_CAPS: tuple[tuple[str, int], ...] = ()

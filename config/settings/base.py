@@ -319,6 +319,9 @@ OPERATIONS: dict[str, object] = {
     # Webhook URLs are typed by tenant admins: private, loopback and link-local targets are
     # refused unless this is on (tests, single-tenant installs).
     "WEBHOOK_ALLOW_PRIVATE": env.bool("LOW_STOCK_WEBHOOK_ALLOW_PRIVATE", default=False),
+    # Ports a webhook URL may name ("*": any). The host is resolved once and the request goes to
+    # exactly the checked address (inventory.reports.webhook_target_pin).
+    "WEBHOOK_PORTS": env.list("LOW_STOCK_WEBHOOK_PORTS", default=["80", "443"]),
     # A frozen server enforces no statement_timeout: the client cuts every database wait of a
     # /mcp or /api/ request this many seconds after the request arrived (config.ops.deadline).
     "DB_REQUEST_DEADLINE": env.float("DB_REQUEST_DEADLINE", default=4.0),
