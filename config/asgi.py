@@ -14,9 +14,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 django_application = get_asgi_application()  # sets Django up before the MCP bridge is imported
 
+from config.logging import redact_access_logs  # noqa: E402
 from config.ops.asgi import wrap  # noqa: E402
 from config.ops.limits import limit  # noqa: E402
 from mcp_bridge.asgi import McpOnly, mount  # noqa: E402
 
+redact_access_logs()
 application = limit(wrap(mount(django_application)))
 tunnel_application = limit(McpOnly(wrap(mount(django_application))))

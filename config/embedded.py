@@ -53,7 +53,7 @@ def embedded_postgres() -> Iterator[str]:
 def _stop_restarted(server: object) -> None:
     """pgserver stops only the postmaster it started; one restarted meanwhile (pg_ctl restart, as
     tests/security/test_stale_auth.py does) has a new pid and would be left running."""
-    from pgserver._commands import pg_ctl  # the 'embedded' extra
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # the 'embedded' extra
 
     if (DATA / "pg" / "postmaster.pid").exists():
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import anyio.to_thread
+from django.http.request import split_domain_port, validate_host
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -100,7 +101,8 @@ class McpGate:
                 'error_description="unknown, revoked or expired token, no mcp scope, '
                 "or a host outside this token's tenant\""
             )
-        parts.append(f'resource_metadata="{metadata_url(scope, self.conf)}"')
+        if (metadata := metadata_url(scope, self.conf)) is not None:
+            parts.append(f'resource_metadata="{metadata}"')
         challenge = "Bearer " + ", ".join(parts)
         body = {"error": error or "invalid_request", "error_description": "authentication required"}
         await _send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
@@ -125,26 +127,36 @@ def _bearer(value: str | None) -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 
-def resource_url(scope: Scope, conf: McpSettings) -> str:
-    """This endpoint's public URL: MCP_RESOURCE_URL, else from the request's scheme and Host."""
+def resource_url(scope: Scope, conf: McpSettings) -> str | None:
+    """This endpoint's public URL: MCP_RESOURCE_URL, else built from the request's Host when that
+    is a well-formed name this service answers to (ALLOWED_HOSTS or MCP_ALLOWED_HOSTS); else None.
+
+    The Host header is never copied as is: a `"` in it would add parameters to WWW-Authenticate.
+    """
     if conf.resource_url:
         return conf.resource_url
-    host = Headers(scope=scope).get("host", "localhost")
-    return f"{scope.get('scheme', 'http')}://{host}/mcp"
+    domain, port = split_domain_port(Headers(scope=scope).get("host", ""))
+    if not domain or not validate_host(domain, [*conf.site_hosts, *conf.allowed_hosts]):
+        return None
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return f"{scheme}://{domain}{':' + port if port else ''}/mcp"
 
 
-def metadata_url(scope: Scope, conf: McpSettings) -> str:
+def metadata_url(scope: Scope, conf: McpSettings) -> str | None:
     """RFC 9728 §3.1: the well-known path inserted before the resource's path."""
-    base, _, path = resource_url(scope, conf).partition("://")
+    resource = resource_url(scope, conf)
+    if resource is None:
+        return None
+    base, _, path = resource.partition("://")
     authority, _, rest = path.partition("/")
     return f"{base}://{authority}{METADATA_PATH}/{rest}".rstrip("/")
 
 
-def protected_resource_metadata(scope: Scope, conf: McpSettings) -> dict[str, Any]:
+def protected_resource_metadata(resource: str) -> dict[str, Any]:
     """RFC 9728 metadata. Tokens are static bearer tokens issued by `manage.py issue_token`, so
     there is no authorization server to name."""
     return {
-        "resource": resource_url(scope, conf),
+        "resource": resource,
         "bearer_methods_supported": ["header"],
         "scopes_supported": ["mcp"],
         "resource_name": "Tenant inventory MCP endpoint",
@@ -170,4 +182,9 @@ async def send_metadata(scope: Scope, receive: Receive, send: Send, conf: McpSet
     if scope.get("method") not in ("GET", "HEAD"):
         await _send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
         return
-    await _send_json(send, 200, protected_resource_metadata(scope, conf))
+    resource = resource_url(scope, conf)
+    if resource is None:
+        body = {"error": "not_found", "error_description": "unknown host; set MCP_RESOURCE_URL"}
+        await _send_json(send, 404, body)
+        return
+    await _send_json(send, 200, protected_resource_metadata(resource))

@@ -61,8 +61,11 @@ def wait_for_http(url: str, timeout: float = 30.0, host: str | None = None) -> N
 class LiveServer:
     """A uvicorn process serving config.asgi:application on a free loopback port."""
 
-    def __init__(self, app: str = "config.asgi:application", **env: str) -> None:
+    def __init__(
+        self, app: str = "config.asgi:application", *, access_log: bool = False, **env: str
+    ) -> None:
         self.app = app
+        self.access_log = access_log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"uvicorn-{self.port}.log"
@@ -81,7 +84,7 @@ class LiveServer:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--no-access-log",
+                "--access-log" if self.access_log else "--no-access-log",
                 "--lifespan",
                 "on",
             ],
@@ -106,8 +109,10 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(app: str = "config.asgi:application", **env: str) -> Iterator[LiveServer]:
-    server = LiveServer(app, **env).start()
+def live_server(
+    app: str = "config.asgi:application", *, access_log: bool = False, **env: str
+) -> Iterator[LiveServer]:
+    server = LiveServer(app, access_log=access_log, **env).start()
     try:
         yield server
     finally:

@@ -34,6 +34,7 @@ class TunnelSettings:
     CLOUDFLARED_BIN: str = "cloudflared"
     CLOUDFLARED_METRICS: str = "127.0.0.1:20241"
     COMMAND: str = ""
+    CONNECTOR_ENV: tuple[str, ...] = ()  # extra variables a connector may see ("NAME", "PREFIX_*")
     READY_URL: str = ""
     PROBE_URL: str = ""
     URL_PATTERN: str = ""

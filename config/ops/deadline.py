@@ -94,10 +94,12 @@ def _cut(target: Callable[[], int | None]) -> None:
     if fd is None or fd < 0:
         return
     logger.warning("database wait passed its deadline: connection cut (fd %s)", fd)
-    with contextlib.suppress(OSError):
-        # fromfd() duplicates the descriptor; shutdown() acts on the socket both share.
-        with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.shutdown(socket.SHUT_RDWR)
+    # fromfd() duplicates the descriptor; shutdown() acts on the socket both share.
+    with (
+        contextlib.suppress(OSError),
+        socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock,
+    ):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 _watchdog = _Watchdog()

@@ -209,6 +209,9 @@ TUNNEL_WORKER: dict[str, object] = {
     "CLOUDFLARED_BIN": env.str("TUNNEL_CLOUDFLARED_BIN", default="cloudflared"),
     "CLOUDFLARED_METRICS": env.str("TUNNEL_CLOUDFLARED_METRICS", default="127.0.0.1:20241"),
     "COMMAND": env.str("TUNNEL_COMMAND", default=""),
+    # Connector processes get a minimal environment (PATH, HOME, locale, proxies); these names
+    # ("NAME" or "PREFIX_*") are passed too, e.g. FRP_* for frpc. Never this service's secrets.
+    "CONNECTOR_ENV": env.list("TUNNEL_CONNECTOR_ENV", default=[]),
     "READY_URL": env.str("TUNNEL_READY_URL", default=""),
     "PROBE_URL": env.str("TUNNEL_PROBE_URL", default=""),
     "URL_PATTERN": env.str("TUNNEL_URL_PATTERN", default=""),

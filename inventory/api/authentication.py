@@ -44,7 +44,9 @@ class BearerTokenAuthentication(BaseAuthentication):
         address = str(request.META.get("REMOTE_ADDR", ""))
         wait = bearer_attempt_wait(address=address)
         if wait:
-            raise ApiError(429, "throttled", f"{TOO_MANY_FAILURES}; retry in {wait}s", retry_after=wait)
+            raise ApiError(
+                429, "throttled", f"{TOO_MANY_FAILURES}; retry in {wait}s", retry_after=wait
+            )
         scheme, _, raw = header.partition(b" ")
         try:
             raw_token = raw.strip().decode("ascii")

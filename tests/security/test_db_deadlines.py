@@ -78,7 +78,7 @@ def test_many_calls_during_a_freeze_then_normal_calls(frozen_setup, tenant_a, un
     # More concurrent calls than the server has worker threads (anyio's default: 40).
     with ThreadPoolExecutor(max_workers=60) as pool:
         answers = list(pool.map(lambda _: _timed(_mcp, srv, token, unique_sku), range(60)))
-    for response, took in answers:
+    for response, _took in answers:
         assert response.status_code == 200, response.text
         assert response.json()["result"]["isError"] is True
         assert "55" not in response.text

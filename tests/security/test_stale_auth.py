@@ -97,6 +97,7 @@ def test_revoked_token_after_postgresql_restart(tenant_a, unique_sku) -> None:  
             cwd=data_dir,
             user=owner if os.geteuid() == 0 else None,
         )
+        connection.close_pool()  # this process's pool too: its connections died with the server
         for _ in range(3):
             assert_no_stock(_check_stock(url, token, unique_sku), 5432)
         # The pool heals (health checks on checkout): a valid token reads stock again.

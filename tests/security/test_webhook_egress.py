@@ -86,13 +86,15 @@ def test_dns_rebinding_cannot_reach_loopback(tenant_a, receiver, any_port, monke
 
 @pytest.mark.parametrize(
     "answer",
-    [["127.0.0.1"], [PUBLIC, "10.0.0.5"], ["169.254.169.254"], ["100.64.0.1"], ["0.0.0.0"]],
+    [["127.0.0.1"], [PUBLIC, "10.0.0.5"], ["169.254.169.254"], ["100.64.0.1"], ["0.0.0.0"]],  # noqa: S104
 )
 def test_any_non_public_address_is_refused(tenant_a, any_port, monkeypatch, answer) -> None:  # noqa: ANN001
     monkeypatch.setattr(socket, "getaddrinfo", Rebinder("hooks.private.test", answer))
     report, error = _deliver(tenant_a, "http://hooks.private.test/hook")
     assert isinstance(error, reports.WebhookRefused)
-    assert report.webhook_status == WebhookStatus.FAILED and "non-public" in report.webhook_last_error
+    assert (
+        report.webhook_status == WebhookStatus.FAILED and "non-public" in report.webhook_last_error
+    )
 
 
 def test_ports_other_than_80_and_443_need_configuring(tenant_a, monkeypatch) -> None:  # noqa: ANN001
@@ -101,7 +103,9 @@ def test_ports_other_than_80_and_443_need_configuring(tenant_a, monkeypatch) -> 
     assert isinstance(error, reports.WebhookRefused) and "port 8080" in str(error)
 
 
-def test_pinned_request_keeps_the_host_name(tenant_a, receiver, any_port, settings, monkeypatch) -> None:  # noqa: ANN001
+def test_pinned_request_keeps_the_host_name(
+    tenant_a, receiver, any_port, settings, monkeypatch
+) -> None:  # noqa: ANN001
     settings.OPERATIONS = {**settings.OPERATIONS, "WEBHOOK_ALLOW_PRIVATE": True}
     port = int(receiver.url.split(":")[2].split("/")[0])
     resolver = Rebinder("hooks.named.test", ["127.0.0.1"])

@@ -3,7 +3,7 @@ reset on check-in, and every checked-out connection watched by config.ops.deadli
 
 from typing import Any
 
-from django.db.backends.postgresql.base import NO_DB_ALIAS
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from psycopg_pool import ConnectionPool
 
@@ -29,18 +29,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         options = self.settings_dict["OPTIONS"].get("pool")
         if self.alias == NO_DB_ALIAS or not options:
             return None
-        if self.alias not in self._connection_pools:
+        pools: dict[str, ConnectionPool] = self._connection_pools  # type: ignore[attr-defined]
+        if self.alias not in pools:
             kwargs = {**self.get_connection_params(), "autocommit": True}
             pool = ConnectionPool(
                 kwargs=kwargs,
                 open=False,
-                configure=self._configure_connection,
+                configure=self._configure_connection,  # type: ignore[attr-defined]
                 check=deadline.bounded(ConnectionPool.check_connection),
                 reset=deadline.bounded(reset_connection),
                 **({} if options is True else options),
             )
-            self._connection_pools.setdefault(self.alias, pool)
-        return self._connection_pools[self.alias]  # type: ignore[no-any-return]
+            pools.setdefault(self.alias, pool)
+        return pools[self.alias]
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         conn = super().get_new_connection(conn_params)
