@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 LOGS = DATA / "logs"
 PORT = int(os.environ.get("PORT", "8000"))
+MCP_PORT = int(os.environ.get("MCP_PORT", str(PORT + 1)))  # the tunnel's upstream: /mcp only
 PY = sys.executable
 
 
@@ -88,6 +89,16 @@ def _processes() -> dict[str, list[str]]:
             "--forwarded-allow-ips",
             forwarded_allow_ips(),
         ],
+        "mcp": [
+            PY,
+            "-m",
+            "uvicorn",
+            "config.asgi:tunnel_application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(MCP_PORT),
+        ],
         "worker": [
             *celery,
             "worker",
@@ -139,7 +150,7 @@ def _tunnel_env() -> dict[str, str]:
         if line.startswith("export "):
             key, _, value = line.removeprefix("export ").partition("=")
             env[key] = shlex.split(value)[0] if value else ""
-    env["TUNNEL_UPSTREAM"] = f"http://127.0.0.1:{PORT}"
+    env["TUNNEL_UPSTREAM"] = f"http://127.0.0.1:{MCP_PORT}"
     bind, port = env.get("TUNNEL_SSH_REMOTE_BIND", "127.0.0.1"), env.get("TUNNEL_SSH_REMOTE_PORT")
     if port:
         env.setdefault("TUNNEL_PUBLIC_URL", f"http://{bind}:{port}/mcp")

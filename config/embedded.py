@@ -62,6 +62,17 @@ def embedded_postgres() -> Iterator[str]:
         yield f"postgres://postgres@/{DB_NAME}?host={quote(socket_dir, safe='')}"
     finally:
         server.cleanup()
+        _stop_restarted(server)
+
+
+def _stop_restarted(server: object) -> None:
+    """pgserver stops only the postmaster it started; one restarted meanwhile (pg_ctl restart, as
+    tests/security/test_stale_auth.py does) has a new pid and would be left running."""
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # the 'embedded' extra
+
+    if (DATA / "pg" / "postmaster.pid").exists():
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "stop"], pgdata=DATA / "pg", user=getattr(server, "system_user", None))
 
 
 @contextlib.contextmanager

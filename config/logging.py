@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Mapping
 
 # API tokens (inv_<prefix>_<secret>), bearer headers and password-ish key=value pairs.
 _PATTERNS = [
@@ -84,3 +85,26 @@ class RedactSecretsFilter(logging.Filter):
             if cleaned != text or isinstance(value, str):
                 setattr(record, key, cleaned)
         return True
+
+
+class RedactArgsFilter(logging.Filter):
+    """Redacts each string argument of a record whose formatter unpacks `record.args` (uvicorn's
+    access log: client, method, path with query string, version, status), keeping its shape."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+def redact_access_logs() -> None:
+    """Attach RedactArgsFilter to the servers' own access loggers: a token sent in a URL's query
+    string must not reach uvicorn's (or gunicorn's) access log in clear."""
+    for name in ("uvicorn.access", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactArgsFilter) for f in logger.filters):
+            logger.addFilter(RedactArgsFilter())

@@ -7,3 +7,6 @@ from inventory.tenancy.admin_sites import public_admin_site
 urlpatterns = [
     path("admin/", public_admin_site.urls),
 ]
+
+# A database outage outside a REST view is a 503 in the API's error shape, not an HTML 500.
+handler500 = "inventory.api.errors.server_error"

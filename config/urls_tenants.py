@@ -7,3 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("inventory.api.urls")),
 ]
+
+# A database outage outside a REST view is a 503 in the API's error shape, not an HTML 500.
+handler500 = "inventory.api.errors.server_error"

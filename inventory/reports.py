@@ -8,8 +8,10 @@ import hmac
 import ipaddress
 import json
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.db import connection, transaction
@@ -105,15 +107,13 @@ def low_stock_webhook_deliver(*, report: LowStockReport) -> None:
     LowStockReport.objects.filter(pk=report.pk).update(webhook_attempts=F("webhook_attempts") + 1)
     body = json.dumps(webhook_payload(report), separators=(",", ":")).encode()
     try:
-        check_webhook_target(config.low_stock_webhook_url, allow_private=conf.WEBHOOK_ALLOW_PRIVATE)
-        response = httpx.post(
+        target = webhook_target_pin(
             config.low_stock_webhook_url,
-            content=body,
-            headers=_headers(report, body, config.webhook_secret),
-            timeout=conf.WEBHOOK_TIMEOUT,
-            follow_redirects=False,
-            trust_env=False,
+            allow_private=conf.WEBHOOK_ALLOW_PRIVATE,
+            ports=conf.WEBHOOK_PORTS,
         )
+        headers = _headers(report, body, config.webhook_secret)
+        response = _post_pinned(target, body, headers, conf.WEBHOOK_TIMEOUT)
     except httpx.HTTPError as exc:
         _record(report, status=WebhookStatus.PENDING, error=f"{type(exc).__name__}: {exc}")
         raise WebhookError(str(exc)) from exc
@@ -136,24 +136,72 @@ def low_stock_webhook_give_up(*, report: LowStockReport, error: str) -> None:
     _record(report, status=WebhookStatus.FAILED, error=error)
 
 
-def check_webhook_target(url: str, *, allow_private: bool) -> None:
-    """Refuse non-HTTP URLs, and (unless allowed) hosts resolving to private or local addresses."""
+@dataclass(frozen=True)
+class PinnedTarget:
+    """A webhook URL resolved once and checked: connect to `url` (an address), say `host`."""
+
+    url: str  # the webhook URL with the checked address in place of the host name
+    host: str  # the Host header: the name (and port) the tenant wrote
+    server_name: str  # the TLS server name (SNI) the certificate is verified against
+
+
+Resolver = Callable[..., list[Any]]
+
+
+def webhook_target_pin(
+    url: str, *, allow_private: bool, ports: tuple[str, ...], resolver: Resolver | None = None
+) -> PinnedTarget:
+    """Resolve the webhook's host once and pin the connection to the first address.
+
+    Refuses non-HTTP URLs, ports outside `ports` ("*": any), and (unless allowed) a host with
+    any private, loopback, link-local (cloud metadata) or otherwise non-public address. The
+    request then goes to exactly the address checked here, so a DNS answer that changes between
+    the check and the connection (DNS rebinding) cannot redirect it.
+    """
     parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookRefused("the webhook URL has an invalid port") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused("the webhook URL must be http(s)://host/...")
-    if allow_private:
-        return
+    address = _resolve_checked(parts.hostname, port, allow_private, resolver or socket.getaddrinfo)
+    if "*" not in ports and str(port) not in ports:
+        raise WebhookRefused(f"port {port} is not allowed (LOW_STOCK_WEBHOOK_PORTS)")
+    netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    return PinnedTarget(url=pinned, host=host, server_name=parts.hostname)
+
+
+def _resolve_checked(
+    hostname: str, port: int, allow_private: bool, resolver: Resolver
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = resolver(hostname, port, proto=socket.IPPROTO_TCP)
     except OSError as exc:
-        raise WebhookError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise WebhookRefused(
-                f"{parts.hostname} resolves to a non-public address; refused "
-                "(LOW_STOCK_WEBHOOK_ALLOW_PRIVATE allows it)"
-            )
+        raise WebhookError(f"cannot resolve {hostname}: {exc}") from exc
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise WebhookError(f"cannot resolve {hostname}: no address")
+    if not allow_private and not all(address.is_global for address in addresses):
+        raise WebhookRefused(
+            f"{hostname} resolves to a non-public address; refused "
+            "(LOW_STOCK_WEBHOOK_ALLOW_PRIVATE allows it)"
+        )
+    return addresses[0]
+
+
+def _post_pinned(target: PinnedTarget, body: bytes, headers: dict[str, str], timeout: float) -> Any:
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        request = client.build_request(
+            "POST",
+            target.url,
+            content=body,
+            headers={**headers, "Host": target.host},
+            extensions={"sni_hostname": target.server_name},
+        )
+        return client.send(request)
 
 
 def _headers(report: LowStockReport, body: bytes, secret: str) -> dict[str, str]:

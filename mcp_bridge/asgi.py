@@ -14,6 +14,7 @@ from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportS
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from config.ops.limits import send_error
 from mcp_bridge.conf import McpSettings, mcp_settings
 from mcp_bridge.http import METADATA_PATH, McpGate, send_metadata
 from mcp_bridge.server import build_server
@@ -25,6 +26,11 @@ AnyASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 MCP_PATHS = frozenset({"/mcp", "/mcp/"})
 METADATA_PATHS = frozenset({METADATA_PATH, METADATA_PATH + "/mcp"})
+# RFC 8414 authorization-server metadata: reserved on the tunnel for an OAuth flow.
+AUTH_SERVER_METADATA_PATHS = frozenset(
+    {"/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/mcp"}
+)
+TUNNEL_PATHS = MCP_PATHS | METADATA_PATHS | AUTH_SERVER_METADATA_PATHS
 
 
 def build_mcp_http(conf: McpSettings) -> tuple[ASGIApp, StreamableHTTPSessionManager]:
@@ -85,6 +91,24 @@ async def _not_started(scope: Scope, receive: Receive, send: Send) -> None:
     logger.error("/mcp called but the ASGI lifespan did not run: start the server with lifespan on")
     response = JSONResponse({"error": "mcp endpoint not started"}, status_code=503)
     await response(scope, receive, send)
+
+
+class McpOnly:
+    """The tunnel's upstream: /mcp and the OAuth metadata paths, 404 for every other path.
+
+    Whatever the Host: the admin, the REST API, its docs and the probes stay on the internal
+    port (config.asgi.application), which the tunnel never forwards to.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and scope["path"] not in TUNNEL_PATHS:
+            if scope["type"] == "http":
+                await send_error(send, 404, "not_found", "only /mcp is served here")
+            return  # a websocket not accepted is refused (403) by the server
+        await self.app(scope, receive, send)
 
 
 def mount(django_app: AnyASGIApp) -> Router:

@@ -5,11 +5,12 @@ Synchronous (the ORM and the Redis limiter); the HTTP gate runs it on a worker t
 Database outages: a lookup always goes to the database first, so a revoked token stops working
 on its next request. Only when the database cannot be reached does `authenticate` fall back to
 a successful lookup of the same token *and* host made within MCP_AUTH_STALE_SECONDS by this
-process ("stale-if-error"). The caller then reaches the tool and gets an honest "stock cannot
-be confirmed right now" instead of a 401 that tells an agent its credential is bad. The
-trade-off: a token revoked shortly before an outage keeps being accepted by this process until
-its entry ages out, but while the database is down that token can read nothing anyway.
-Tokens never seen before the outage get 503. Entries are keyed by a SHA-256 of the token.
+process ("stale-if-error"). That principal is marked `stale`: the caller reaches the tool and
+gets an honest "stock cannot be confirmed right now" instead of a 401 that tells an agent its
+credential is bad, and the tool reads no inventory data for it (`mcp_bridge.db.tenant_db`
+refuses a stale principal), so a token revoked shortly before an outage -- or before a lock on
+the token table, a restart or an exhausted pool that fails only the token lookup -- reads
+nothing. Tokens never seen before the outage get 503. Entries are keyed by a SHA-256 of the token.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import DatabaseError, close_old_connections
 from django.http.request import split_domain_port, validate_host
@@ -81,7 +82,9 @@ def authenticate(*, raw_token: str, host: str, conf: McpSettings) -> AuthResult:
         logger.warning(
             "mcp auth: database unavailable (%s); cached=%s", type(exc).__name__, bool(cached)
         )
-        return AuthResult(principal=cached, unavailable=cached is None)
+        if cached is None:
+            return AuthResult(principal=None, unavailable=True)
+        return AuthResult(principal=replace(cached, stale=True))
     finally:
         close_old_connections()
     if principal is None:

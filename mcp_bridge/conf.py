@@ -15,6 +15,7 @@ class McpSettings:
     max_body_bytes: int
     auth_stale_seconds: int
     resource_url: str
+    site_hosts: tuple[str, ...] = ()  # Django's ALLOWED_HOSTS: hosts a resource URL may name
 
 
 def mcp_settings() -> McpSettings:
@@ -28,4 +29,5 @@ def mcp_settings() -> McpSettings:
         max_body_bytes=int(getattr(settings, "MCP_MAX_BODY_BYTES", 64 * 1024)),
         auth_stale_seconds=int(getattr(settings, "MCP_AUTH_STALE_SECONDS", 300)),
         resource_url=getattr(settings, "MCP_RESOURCE_URL", ""),
+        site_hosts=tuple(settings.ALLOWED_HOSTS),
     )

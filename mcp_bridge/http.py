@@ -1,8 +1,9 @@
 """The ASGI gate in front of the SDK's Streamable HTTP handler: Origin, bearer auth, Host, throttle.
 
 Order: Origin (403) -> method (405: only POST in stateless JSON mode) -> Authorization (401 +
-WWW-Authenticate: Bearer) -> token, scope and Host checked together (the same 401 for each
-failure, so the answer is no oracle for which one it was) -> per-token throttle (429).
+WWW-Authenticate: Bearer) -> the client address's failed attempts (429 past AUTH_FAILURE_RATE)
+-> token, scope and Host checked together (the same 401 for each failure, so the answer is no
+oracle for which one it was; each counts as a failed attempt) -> per-token throttle (429).
 The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
 
 Origins: MCP_ALLOWED_ORIGINS, plus any loopback Origin (localhost, *.localhost, 127.0.0.0/8,
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
-from django.http.request import split_domain_port
+from django.http.request import split_domain_port, validate_host
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,7 @@ from mcp_bridge.principal import SCOPE_KEY, Principal
 logger = logging.getLogger(__name__)
 
 METADATA_PATH = "/.well-known/oauth-protected-resource"
+ADDRESS_LIMITED = 4290  # internal: a 429 from the per-address failed-auth limit, not the token's
 
 
 class McpGate:
@@ -64,8 +66,9 @@ class McpGate:
         request_body = await _read_body(receive)
         if request_body is None:
             return  # the client went away
+        address = (scope.get("client") or ("", 0))[0]
         principal, status, retry_after = await anyio.to_thread.run_sync(
-            self._check, raw, host, _calls_a_tool(request_body)
+            self._check, raw, host, address, _calls_a_tool(request_body)
         )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
@@ -79,17 +82,26 @@ class McpGate:
             return
         error, description = {
             429: ("rate_limited", "too many requests for this token"),
+            ADDRESS_LIMITED: ("rate_limited", "too many failed authentication attempts"),
             503: ("temporarily_unavailable", "credentials cannot be verified right now"),
         }[status]
         body = {"error": error, "error_description": description}
-        await _send_json(send, status, body, [(b"retry-after", str(retry_after).encode())])
+        headers = [(b"retry-after", str(retry_after).encode())]
+        await _send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
 
-    def _check(self, raw: str, host: str, tool_call: bool) -> tuple[Principal | None, int, int]:
+    def _check(
+        self, raw: str, host: str, address: str, tool_call: bool
+    ) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
+        from inventory.tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
         from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
 
+        if wait := bearer_attempt_wait(address=address):
+            return None, ADDRESS_LIMITED, wait
         result = authenticate(raw_token=raw, host=host, conf=self.conf)
         if result.principal is None:
+            if not result.unavailable:
+                bearer_attempt_failed(address=address)
             return None, 503 if result.unavailable else 401, 5
         rate = self.conf.rate if tool_call else self.conf.protocol_rate
         wait = throttle(principal=result.principal, rate=rate, tool_call=tool_call)
@@ -188,26 +200,36 @@ def _bearer(value: str | None) -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 
-def resource_url(scope: Scope, conf: McpSettings) -> str:
-    """This endpoint's public URL: MCP_RESOURCE_URL, else from the request's scheme and Host."""
+def resource_url(scope: Scope, conf: McpSettings) -> str | None:
+    """This endpoint's public URL: MCP_RESOURCE_URL, else built from the request's Host when that
+    is a well-formed name this service answers to (ALLOWED_HOSTS or MCP_ALLOWED_HOSTS); else None.
+
+    The Host header is never copied as is: a `"` in it would add parameters to WWW-Authenticate.
+    """
     if conf.resource_url:
         return conf.resource_url
-    host = Headers(scope=scope).get("host", "localhost")
-    return f"{scope.get('scheme', 'http')}://{host}/mcp"
+    domain, port = split_domain_port(Headers(scope=scope).get("host", ""))
+    if not domain or not validate_host(domain, [*conf.site_hosts, *conf.allowed_hosts]):
+        return None
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return f"{scheme}://{domain}{':' + port if port else ''}/mcp"
 
 
-def metadata_url(scope: Scope, conf: McpSettings) -> str:
+def metadata_url(scope: Scope, conf: McpSettings) -> str | None:
     """RFC 9728 §3.1: the well-known path inserted before the resource's path."""
-    base, _, path = resource_url(scope, conf).partition("://")
+    resource = resource_url(scope, conf)
+    if resource is None:
+        return None
+    base, _, path = resource.partition("://")
     authority, _, rest = path.partition("/")
     return f"{base}://{authority}{METADATA_PATH}/{rest}".rstrip("/")
 
 
-def protected_resource_metadata(scope: Scope, conf: McpSettings) -> dict[str, Any]:
+def protected_resource_metadata(resource: str) -> dict[str, Any]:
     """RFC 9728 metadata. Tokens are static bearer tokens issued by `manage.py issue_token`, so
     there is no authorization server to name."""
     return {
-        "resource": resource_url(scope, conf),
+        "resource": resource,
         "bearer_methods_supported": ["header"],
         "scopes_supported": ["mcp"],
         "resource_name": "Tenant inventory MCP endpoint",
@@ -233,4 +255,9 @@ async def send_metadata(scope: Scope, receive: Receive, send: Send, conf: McpSet
     if scope.get("method") not in ("GET", "HEAD"):
         await _send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
         return
-    await _send_json(send, 200, protected_resource_metadata(scope, conf))
+    resource = resource_url(scope, conf)
+    if resource is None:
+        body = {"error": "not_found", "error_description": "unknown host; set MCP_RESOURCE_URL"}
+        await _send_json(send, 404, body)
+        return
+    await _send_json(send, 200, protected_resource_metadata(resource))

@@ -15,6 +15,9 @@ class Principal:
     schema_name: str
     credential_name: str
     credential_id: str
+    # True when the database could not confirm the token and a recent lookup was reused
+    # (mcp_bridge.auth): such a caller is told "cannot be confirmed" and reads no data.
+    stale: bool = False
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def check_stock(
     except ValidationError as exc:
         return _error(f"{exc.messages[0]} (got {sku[:80]!r})", outcome="invalid_sku")
     try:
-        with tenant_db(principal.schema_name):
+        with tenant_db(principal):
             snapshot = stock_snapshot(sku=sku)
     except DatabaseError as exc:
         return _cannot_confirm(f"stock for {sku}", describe_db_error(exc))
@@ -138,7 +138,7 @@ def list_low_stock(
         return _error(_NO_TENANT, outcome="unauthenticated")
     fields = ("sku", "name", "on_hand", "reorder_point", "next_restock")
     try:
-        with tenant_db(principal.schema_name):
+        with tenant_db(principal):
             rows = list(low_stock_items().order_by("sku").values(*fields)[: limit + 1])
     except DatabaseError as exc:
         return _cannot_confirm("the low-stock list", describe_db_error(exc))

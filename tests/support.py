@@ -98,7 +98,11 @@ def wait_for_http(url: str, timeout: float = 30.0, host: str | None = None) -> N
 class LiveServer:
     """A uvicorn process serving config.asgi:application on a free loopback port."""
 
-    def __init__(self, **env: str) -> None:
+    def __init__(
+        self, app: str = "config.asgi:application", *, access_log: bool = False, **env: str
+    ) -> None:
+        self.app = app
+        self.access_log = access_log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"uvicorn-{self.port}.log"
@@ -112,12 +116,12 @@ class LiveServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "config.asgi:application",
+                self.app,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--no-access-log",
+                "--access-log" if self.access_log else "--no-access-log",
                 "--lifespan",
                 "on",
                 # As deployed: forwarded headers only from TRUSTED_PROXIES (default: nobody).
@@ -153,8 +157,10 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(**env: str) -> Iterator[LiveServer]:
-    server = LiveServer(**env)
+def live_server(
+    app: str = "config.asgi:application", *, access_log: bool = False, **env: str
+) -> Iterator[LiveServer]:
+    server = LiveServer(app, access_log=access_log, **env)
     try:
         yield server.start()
     finally:
@@ -189,7 +195,9 @@ def admin_session(
 
 class TcpProxy:
     """A loopback TCP proxy to (host, port) or a unix socket path; stop() cuts it, so the
-    target (PostgreSQL, in the outage tests) looks gone to whoever connects through it."""
+    target (PostgreSQL, in the outage tests) looks gone to whoever connects through it.
+    freeze() blackholes it instead: connections stay open and accepted, nothing is forwarded
+    (like a frozen server or a network dropping packets) until thaw()."""
 
     def __init__(self, target: tuple[str, int] | str) -> None:
         self.target = target
@@ -201,7 +209,16 @@ class TcpProxy:
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._stopped = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        """Hold every byte in both directions (what was sent arrives after thaw())."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     def _connect_target(self) -> socket.socket:
         if isinstance(self.target, str):
@@ -228,10 +245,10 @@ class TcpProxy:
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := src.recv(65536):
+                self._flowing.wait()
                 dst.sendall(data)
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_RDWR)
@@ -333,3 +350,18 @@ _HOP_BY_HOP = frozenset(
         "proxy-connection",
     }
 )
+
+
+@contextlib.contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Hold ACCESS EXCLUSIVE on `table` from another session, so any read of it blocks."""
+    import psycopg
+
+    from config.ops.dbconn import psycopg_conninfo
+
+    with psycopg.connect(**psycopg_conninfo()) as conn:
+        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()

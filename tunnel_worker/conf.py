@@ -17,7 +17,7 @@ class TunnelSettings:
 
     BACKEND: str = "off"
     NAME: str = "default"
-    UPSTREAM: str = "http://127.0.0.1:8000"
+    UPSTREAM: str = "http://127.0.0.1:8001"  # the MCP-only listener (config.asgi)
     PUBLIC_URL: str = ""
     MCP_PATH: str = "/mcp"
     SSH_HOST: str = "127.0.0.1"
@@ -34,6 +34,7 @@ class TunnelSettings:
     CLOUDFLARED_BIN: str = "cloudflared"
     CLOUDFLARED_METRICS: str = "127.0.0.1:20241"
     COMMAND: str = ""
+    CONNECTOR_ENV: tuple[str, ...] = ()  # extra variables a connector may see ("NAME", "PREFIX_*")
     READY_URL: str = ""
     PROBE_URL: str = ""
     URL_PATTERN: str = ""

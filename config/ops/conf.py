@@ -23,6 +23,10 @@ class OpsSettings:
     WEBHOOK_MAX_RETRIES: int = 6
     WEBHOOK_BACKOFF_MAX: int = 600
     WEBHOOK_ALLOW_PRIVATE: bool = False
+    WEBHOOK_PORTS: tuple[str, ...] = ("80", "443")
+    DB_REQUEST_DEADLINE: float = 4.0
+    MAX_BODY_BYTES: int = 64 * 1024
+    BODY_CAPS: tuple[tuple[str, int], ...] = ()
 
 
 def ops_settings(**overrides: Any) -> OpsSettings:
@@ -31,6 +35,8 @@ def ops_settings(**overrides: Any) -> OpsSettings:
     raw.update(overrides)
     known = {f.name for f in fields(OpsSettings)}
     values: dict[str, Any] = {
-        k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known
+        k: (tuple(v) if isinstance(v, list) else tuple(v.items()) if isinstance(v, dict) else v)
+        for k, v in raw.items()
+        if k in known
     }
     return OpsSettings(**values)

@@ -52,8 +52,19 @@ DATABASES["default"]["OPTIONS"].update(
     {
         "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
         "options": f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=2000)}",
+        # A peer that vanished (host down, network dropping packets) is noticed by the kernel:
+        # idle connections by keepalive probes, busy ones by unacknowledged data. libpq applies
+        # these to TCP connections only (a unix socket cannot lose its peer that way).
+        "keepalives": 1,
+        "keepalives_idle": env.int("DB_KEEPALIVES_IDLE", default=10),
+        "keepalives_interval": env.int("DB_KEEPALIVES_INTERVAL", default=3),
+        "keepalives_count": env.int("DB_KEEPALIVES_COUNT", default=3),
+        "tcp_user_timeout": env.int("DB_TCP_USER_TIMEOUT_MS", default=5000),
     }
 )
+# Django's backend with bounded pool health checks (on checkout), a search_path reset (on
+# check-in) and connections watched by config.ops.deadline; django-tenants' backend wraps it.
+ORIGINAL_BACKEND = "config.ops.pgbackend"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default=_RUNNING.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -201,7 +212,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 TUNNEL_WORKER: dict[str, object] = {
     "BACKEND": env.str("TUNNEL_BACKEND", default="off"),  # ssh | cloudflared | command | off
     "NAME": env.str("TUNNEL_NAME", default="default"),
-    "UPSTREAM": env.str("TUNNEL_UPSTREAM", default="http://127.0.0.1:8000"),
+    # The MCP-only listener (config.asgi:tunnel_application), never the internal port 8000.
+    "UPSTREAM": env.str("TUNNEL_UPSTREAM", default="http://127.0.0.1:8001"),
     "PUBLIC_URL": env.str("TUNNEL_PUBLIC_URL", default=""),
     "MCP_PATH": env.str("TUNNEL_MCP_PATH", default="/mcp"),
     "SSH_HOST": env.str("TUNNEL_SSH_HOST", default="127.0.0.1"),
@@ -218,6 +230,9 @@ TUNNEL_WORKER: dict[str, object] = {
     "CLOUDFLARED_BIN": env.str("TUNNEL_CLOUDFLARED_BIN", default="cloudflared"),
     "CLOUDFLARED_METRICS": env.str("TUNNEL_CLOUDFLARED_METRICS", default="127.0.0.1:20241"),
     "COMMAND": env.str("TUNNEL_COMMAND", default=""),
+    # Connector processes get a minimal environment (PATH, HOME, locale, proxies); these names
+    # ("NAME" or "PREFIX_*") are passed too, e.g. FRP_* for frpc. Never this service's secrets.
+    "CONNECTOR_ENV": env.list("TUNNEL_CONNECTOR_ENV", default=[]),
     "READY_URL": env.str("TUNNEL_READY_URL", default=""),
     "PROBE_URL": env.str("TUNNEL_PROBE_URL", default=""),
     "URL_PATTERN": env.str("TUNNEL_URL_PATTERN", default=""),
@@ -264,6 +279,9 @@ INVENTORY_API: dict[str, object] = {
     "MAX_PAGE_SIZE": env.int("API_MAX_PAGE_SIZE", default=200),
     "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
 }
+# Unusable bearer tokens (REST and MCP) per client address, counted in Redis: past this rate
+# the address gets 429 until the window ends (inventory.tenancy.ratelimit).
+AUTH_FAILURE_RATE = env.str("AUTH_FAILURE_RATE", default="20/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["inventory.api.permissions.HasScope"],
@@ -334,6 +352,20 @@ OPERATIONS: dict[str, object] = {
     # Webhook URLs are typed by tenant admins: private, loopback and link-local targets are
     # refused unless this is on (tests, single-tenant installs).
     "WEBHOOK_ALLOW_PRIVATE": env.bool("LOW_STOCK_WEBHOOK_ALLOW_PRIVATE", default=False),
+    # Ports a webhook URL may name ("*": any). The host is resolved once and the request goes to
+    # exactly the checked address (inventory.reports.webhook_target_pin).
+    "WEBHOOK_PORTS": env.list("LOW_STOCK_WEBHOOK_PORTS", default=["80", "443"]),
+    # A frozen server enforces no statement_timeout: the client cuts every database wait of a
+    # /mcp or /api/ request this many seconds after the request arrived (config.ops.deadline).
+    "DB_REQUEST_DEADLINE": env.float("DB_REQUEST_DEADLINE", default=4.0),
+    # Request bodies are capped before anything reads them (config.ops.limits): this many bytes
+    # on every path, except the path prefixes in BODY_CAPS ("prefix=bytes,...", longest wins).
+    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+    "BODY_CAPS": env.dict(
+        "REQUEST_BODY_CAPS",
+        cast={"value": int},
+        default={"/mcp": MCP_MAX_BODY_BYTES, "/admin/": 10 * 1024 * 1024},
+    ),
 }
 # Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
 MIDDLEWARE.insert(1, "config.ops.middleware.RequestContextMiddleware")

@@ -7,7 +7,9 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from inventory.api.errors import TOO_MANY_FAILURES, ApiError
 from inventory.tenancy.models import ApiToken
+from inventory.tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
 from inventory.tenancy.selectors import token_authenticate
 
 
@@ -29,7 +31,8 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     No header lets the permission check answer 401; every bad header (malformed, unknown,
     revoked, expired, another tenant's token) raises the same AuthenticationFailed, and the
-    error handler gives both the same body, so nothing tells them apart.
+    error handler gives both the same body, so nothing tells them apart. Bad headers count
+    against the client address: past AUTH_FAILURE_RATE it gets 429 without a lookup.
     """
 
     keyword = b"bearer"
@@ -38,16 +41,21 @@ class BearerTokenAuthentication(BaseAuthentication):
         header = get_authorization_header(request)
         if not header:
             return None
+        address = str(request.META.get("REMOTE_ADDR", ""))
+        wait = bearer_attempt_wait(address=address)
+        if wait:
+            raise ApiError(
+                429, "throttled", f"{TOO_MANY_FAILURES}; retry in {wait}s", retry_after=wait
+            )
         scheme, _, raw = header.partition(b" ")
         try:
             raw_token = raw.strip().decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed() from None
-        if scheme.lower() != self.keyword:
-            raise AuthenticationFailed()
-        token = token_authenticate(raw=raw_token)
+            raw_token = ""
+        token = token_authenticate(raw=raw_token) if scheme.lower() == self.keyword else None
         tenant = getattr(request, "tenant", None)
         if token is None or tenant is None or token.tenant_id != tenant.pk:
+            bearer_attempt_failed(address=address)
             raise AuthenticationFailed()
         return TokenPrincipal(token=token), token
 

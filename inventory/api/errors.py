@@ -4,13 +4,15 @@ Every 4xx leaves through `api_exception_handler` (or `not_found` for unrouted AP
 the core's exceptions are mapped to HTTP in one place and never twice.
 """
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
-from django.http import HttpRequest, JsonResponse
+from django.db import DatabaseError, DataError, IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -21,15 +23,27 @@ from inventory.api.conf import max_body_bytes
 from inventory.services import IdempotencyConflict, InsufficientStock, InventoryError, NotFound
 
 UNAUTHENTICATED = "a valid bearer token for this tenant is required"
+TOO_MANY_FAILURES = "too many failed authentication attempts from this address"
+UNAVAILABLE = "the inventory database cannot be reached right now; retry later"
+UNAVAILABLE_RETRY_AFTER = 5
 
 
 class ApiError(exceptions.APIException):
     """An error whose status, code, message and fields are chosen by the API."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         self.status_code = status
         self.error_code = code
         self.fields = fields or {}
+        self.wait = retry_after  # DRF's handler turns it into Retry-After
         super().__init__(detail=message, code=code)
 
 
@@ -61,6 +75,8 @@ def _translate(exc: Exception) -> Exception:
         return ApiError(400, "out_of_range", "a value is outside the range this service can store")
     if isinstance(exc, IntegrityError):
         return ApiError(409, "conflict", "the request conflicts with a concurrent change; retry it")
+    if isinstance(exc, DatabaseError):  # unreachable, timed out, or cut at the request deadline
+        return ApiError(503, "unavailable", UNAVAILABLE, retry_after=UNAVAILABLE_RETRY_AFTER)
     return exc
 
 
@@ -122,6 +138,19 @@ def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResp
     return JsonResponse(error_body("not_found", "no such endpoint"), status=404)
 
 
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage met outside a REST view (the tenant lookup runs first) is a
+    503 in the one error shape; any other failure is a 500, JSON under /api/."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DatabaseError):
+        response = JsonResponse(error_body("unavailable", UNAVAILABLE), status=503)
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("error", "internal server error"), status=500)
+    return defaults.server_error(request)
+
+
 # --- OpenAPI description of the error shape -------------------------------------------------
 
 
@@ -148,6 +177,7 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the configured cap.",
     415: "The request body is not JSON.",
     429: "Too many requests for this token; see Retry-After.",
+    503: "The inventory database cannot be reached right now; see Retry-After.",
 }
 
 

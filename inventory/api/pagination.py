@@ -15,12 +15,17 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+MAX_DIGITS = 9
+
+
 def _positive_int(request: Request, name: str, default: int, maximum: int | None) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     limit = f" and at most {maximum}" if maximum else ""
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
+    # At most MAX_DIGITS digits: a 5,000-digit number is refused before int() (which raises).
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS
+    if not digits or int(raw) < 1 or (maximum and int(raw) > maximum):
         raise ApiError(
             400,
             "invalid",

@@ -1,4 +1,5 @@
-"""JSON bodies only, capped in size (413) and free of lone surrogates PostgreSQL cannot store."""
+"""JSON bodies only, capped in size (413), not nested too deeply (400) and free of lone surrogates
+PostgreSQL cannot store."""
 
 import json
 from typing import Any
@@ -25,4 +26,6 @@ class CappedJSONParser(JSONParser):
             json.dumps(data, ensure_ascii=False).encode("utf-8")  # rejects lone surrogates
         except (ValueError, UnicodeError) as exc:
             raise ParseError(f"the request body is not valid UTF-8 JSON: {exc}") from None
+        except RecursionError:
+            raise ParseError("the request body is nested too deeply") from None
         return data

@@ -203,6 +203,11 @@ class LocationListCreateView(_ListView):
 
 
 def _idempotency_key(request: Request) -> str:
+    """The stored key: the client's key in the calling token's namespace (api:<prefix>:<key>).
+
+    Scoped to the token, so another token of the same tenant using the same key records its own
+    movement instead of replaying the first token's (and learning its name from the actor).
+    """
     key = request.headers.get("Idempotency-Key")
     if key is None:
         raise ApiError(
@@ -218,7 +223,7 @@ def _idempotency_key(request: Request) -> str:
             "Idempotency-Key: must be 1-100 printable ASCII characters",
             {"Idempotency-Key": ["must be 1-100 printable ASCII characters"]},
         )
-    return IDEMPOTENCY_PREFIX + key
+    return f"{IDEMPOTENCY_PREFIX}{request.user.token.prefix}:{key}"  # type: ignore[union-attr]
 
 
 class MovementListCreateView(_ListView):

@@ -1,12 +1,18 @@
-"""Per-credential rate limiting shared by the REST API and the MCP endpoint.
+"""Per-credential rate limiting shared by the REST API and the MCP endpoint, and the per-address
+limit on failed bearer-token attempts.
 
 A fixed-window counter in the shared cache (Redis), so every web worker counts the same calls.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,3 +43,33 @@ def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
     if used > limit:
         return RateDecision(allowed=False, retry_after=max(1, window_start + window - now))
     return RateDecision(allowed=True, retry_after=0)
+
+
+def _failed_auth_key(address: str) -> str:
+    return f"authfail:{address}"
+
+
+def bearer_attempt_wait(*, address: str) -> int:
+    """Seconds `address` must wait before presenting a bearer token again; 0 when it may.
+
+    An address that sent AUTH_FAILURE_RATE unusable tokens in the current window is refused
+    (429) until the window ends, whatever token it sends next: no more guesses get checked.
+    Fails open when Redis is unreachable, like the per-token limiter.
+    """
+    limit, window = parse_rate(settings.AUTH_FAILURE_RATE)
+    now = int(time.time())
+    window_start = now - now % window
+    try:
+        used = cache.get(f"rl:{_failed_auth_key(address)}:{window_start}") or 0
+    except (RedisError, OSError) as exc:
+        logger.warning("auth failure limiter unavailable (%s); allowed", type(exc).__name__)
+        return 0
+    return max(1, window_start + window - now) if int(used) >= limit else 0
+
+
+def bearer_attempt_failed(*, address: str) -> None:
+    """Count one unusable bearer token (unknown, revoked, expired, wrong tenant) from `address`."""
+    try:
+        ratelimit_hit(key=_failed_auth_key(address), rate=settings.AUTH_FAILURE_RATE)
+    except (RedisError, OSError) as exc:
+        logger.warning("auth failure limiter unavailable (%s)", type(exc).__name__)

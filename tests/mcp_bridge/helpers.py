@@ -95,3 +95,18 @@ async def connect_fails(url: str, token: str | None, **kw: str) -> Seen:
     else:
         raise AssertionError("the MCP client connected but should have been refused")
     return seen
+
+
+MCP_HEADERS = {
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-06-18",
+}
+
+
+def rpc(method: str, params: dict | None = None) -> dict:
+    """One JSON-RPC request body, for raw HTTP calls to the stateless endpoint."""
+    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+
+
+def tool_call(sku: str) -> dict:
+    return rpc("tools/call", {"name": "check_stock", "arguments": {"sku": sku}})

@@ -4,28 +4,12 @@ Two real failures: a table lock that makes the 2 s statement_timeout fire, and a
 only route to PostgreSQL is a TCP proxy that the test cuts.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import anyio
 import httpx
-import psycopg
 
-from config.ops.dbconn import psycopg_conninfo
 from inventory.validators import SKU_RULE
 from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
-from tests.support import database_proxy, database_url_via, live_server
-
-
-@contextmanager
-def _table_locked(table: str) -> Iterator[None]:
-    """Hold ACCESS EXCLUSIVE on `table` from another session, so any read of it blocks."""
-    with psycopg.connect(**psycopg_conninfo()) as conn:
-        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            conn.rollback()
+from tests.support import database_proxy, database_url_via, live_server, table_locked
 
 
 def test_statement_timeout_gives_cannot_be_confirmed(server, tenant_a, unique_sku) -> None:  # noqa: ANN001
@@ -36,7 +20,7 @@ def test_statement_timeout_gives_cannot_be_confirmed(server, tenant_a, unique_sk
         async with mcp_client(server.url + "/mcp", token) as (client, _):
             return await client.call_tool("check_stock", {"sku": unique_sku})
 
-    with _table_locked(f"{tenant_a.schema_name}.inventory_item"):
+    with table_locked(f"{tenant_a.schema_name}.inventory_item"):
         result = anyio.run(call)
     assert result.is_error
     assert result.structured_content is None

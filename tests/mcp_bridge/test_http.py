@@ -12,7 +12,14 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 from inventory.tenancy.models import ApiToken
 from inventory.tenancy.services import token_revoke
 from inventory.validators import SKU_RULE
-from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
+from tests.mcp_bridge.helpers import (
+    MCP_HEADERS,
+    connect_fails,
+    issue,
+    mcp_client,
+    rpc,
+    stock_item,
+)
 
 STOCK_KEYS = {"sku", "found", "quantity", "restock_date"}
 
@@ -119,6 +126,7 @@ def test_host_of_another_tenant_or_unlisted_host_is_401(server, tenant_a, tenant
     token = issue(tenant_a)
     for host in ["beta.localhost", f"beta.localhost:{server.port}", "evil.example"]:
         seen = anyio.run(lambda h=host: connect_fails(_url(server), token, host=h))
+        # A host this service does not answer to is never echoed into the challenge.
         _assert_401(seen)
 
 
@@ -229,16 +237,6 @@ def test_allowlist_from_the_environment_exposes_list_low_stock(
     anyio.run(body)
 
 
-def _rpc(method: str, params: dict | None = None) -> dict:
-    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-
-
-MCP_HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "MCP-Protocol-Version": "2025-06-18",
-}
-
-
 def _until_429(http: httpx.Client, body: dict, headers: dict[str, str], most: int) -> list[int]:
     codes = []
     for _ in range(most):
@@ -253,20 +251,20 @@ def _until_429(http: httpx.Client, body: dict, headers: dict[str, str], most: in
 def test_throttle_per_token_and_body_cap(extra_server, tenant_a) -> None:  # noqa: ANN001
     token, other = issue(tenant_a), issue(tenant_a)
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
-    call = _rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "THROTTLE-1"}})
+    call = rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "THROTTLE-1"}})
     with httpx.Client(base_url=extra_server.url, timeout=10) as http:
         # 20 tool calls/min in fixed windows: 41 quick calls span at most two windows.
         codes = _until_429(http, call, headers, 41)
         assert codes[-1] == 429 and set(codes[:-1]) == {200} and len(codes) >= 21
         # Housekeeping has its own limit (40/min here): the token can still list its tools ...
-        assert http.post("/mcp", json=_rpc("tools/list"), headers=headers).status_code == 200
+        assert http.post("/mcp", json=rpc("tools/list"), headers=headers).status_code == 200
         # ... up to that limit.
-        codes = _until_429(http, _rpc("tools/list"), headers, 81)
+        codes = _until_429(http, rpc("tools/list"), headers, 81)
         assert codes[-1] == 429 and set(codes[:-1]) == {200} and len(codes) >= 40
         # The limit is per token: another token of the same tenant is unaffected.
         other_headers = {**headers, "Authorization": f"Bearer {other}"}
-        assert http.post("/mcp", json=_rpc("tools/list"), headers=other_headers).status_code == 200
-        big = _rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "A" * 8000}})
+        assert http.post("/mcp", json=rpc("tools/list"), headers=other_headers).status_code == 200
+        big = rpc("tools/call", {"name": "check_stock", "arguments": {"sku": "A" * 8000}})
         assert http.post("/mcp", json=big, headers=other_headers).status_code == 413
 
 
@@ -275,7 +273,7 @@ def test_stateless_json_on_mcp_and_mcp_slash(server, tenant_a) -> None:  # noqa:
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
     for path in ["/mcp", "/mcp/"]:
         response = httpx.post(
-            server.url + path, json=_rpc("tools/list"), headers=headers, timeout=10
+            server.url + path, json=rpc("tools/list"), headers=headers, timeout=10
         )
         assert response.status_code == 200, (path, response.text)
         assert response.headers["content-type"].startswith("application/json")
@@ -292,14 +290,12 @@ def test_protected_resource_metadata_and_django_beside_it(server) -> None:  # no
         "/.well-known/oauth-protected-resource",
         "/.well-known/oauth-protected-resource/mcp",
     ]:
-        response = httpx.get(server.url + path, headers={"Host": "inventory.tunnel.example"})
+        response = httpx.get(server.url + path, headers={"Host": "mcp.localhost"})
         assert response.status_code == 200
         meta = response.json()
-        assert meta["resource"] == "http://inventory.tunnel.example/mcp"
+        assert meta["resource"] == "http://mcp.localhost/mcp"
         assert meta["scopes_supported"] == ["mcp"]
-    response = httpx.post(
-        server.url + "/mcp", json={}, headers={"Host": "inventory.tunnel.example"}
-    )
+    response = httpx.post(server.url + "/mcp", json={}, headers={"Host": "mcp.localhost"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="mcp"'  # no OAuth discovery
     # Django still serves every other path on the same port.

@@ -48,8 +48,12 @@ def test_stale_cache_expires_and_drops() -> None:
 def test_metadata_url_inserts_the_well_known_path() -> None:
     from mcp_bridge.conf import mcp_settings
 
-    scope = {"type": "http", "scheme": "https", "headers": [(b"host", b"inv.example")]}
-    expected = "https://inv.example/.well-known/oauth-protected-resource/mcp"
+    scope = {
+        "type": "http",
+        "scheme": "https",
+        "headers": [(b"host", b"inv.localhost")],
+    }  # a host in ALLOWED_HOSTS
+    expected = "https://inv.localhost/.well-known/oauth-protected-resource/mcp"
     assert metadata_url(scope, mcp_settings()) == expected
 
 

@@ -13,7 +13,7 @@ import yaml
 from tests.support import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
-PROCESSES = {"web", "worker", "beat", "tunnel"}
+PROCESSES = {"web", "mcp", "worker", "beat", "tunnel"}
 
 
 def _compose_command() -> list[str] | None:
@@ -55,7 +55,8 @@ def test_compose_file_has_every_service_and_the_tunnel_profile():
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
     for extra in ("cloudflared", "mcp-proxy"):
         assert services[extra]["profiles"] == ["tunnel"]
-    assert "http://web:8000" in COMPOSE.read_text()  # the proxy's route, documented for users
+    # The proxy's route, documented for users, goes to the MCP-only listener, never to web.
+    assert "http://mcp:8001" in COMPOSE.read_text() and "http://web:8000" not in COMPOSE.read_text()
     tunnel = " ".join(services["tunnel"]["command"])
     assert "-Q tunnel" in tunnel and "--pool solo" in tunnel
     dockerfile = (ROOT / "Dockerfile").read_text()

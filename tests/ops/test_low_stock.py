@@ -54,7 +54,11 @@ def webhook(tenant_a) -> Iterator[WebhookReceiver]:  # noqa: ANN001
 
 @pytest.fixture
 def allow_loopback_webhooks(settings):  # noqa: ANN001, ANN201
-    settings.OPERATIONS = {**settings.OPERATIONS, "WEBHOOK_ALLOW_PRIVATE": True}
+    settings.OPERATIONS = {
+        **settings.OPERATIONS,
+        "WEBHOOK_ALLOW_PRIVATE": True,
+        "WEBHOOK_PORTS": ["*"],  # the test receiver listens on a free high port
+    }
 
 
 def _latest(schema: str, after: int = 0) -> LowStockReport | None:
@@ -135,6 +139,7 @@ def test_real_worker_runs_the_job_on_a_test_queue(
         CELERY_BROKER_URL=settings.REDIS_URL,
         CELERY_RESULT_BACKEND=settings.REDIS_URL,
         LOW_STOCK_WEBHOOK_ALLOW_PRIVATE="1",
+        LOW_STOCK_WEBHOOK_PORTS="*",
     )
     argv = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
     argv += [

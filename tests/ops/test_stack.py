@@ -79,7 +79,7 @@ def _edge(tmp: Path) -> tuple[Managed, dict[str, str]]:
 @pytest.fixture
 def stack(tenant_a, tmp_path: Path) -> Iterator[dict[str, object]]:  # noqa: ANN001
     edge, edge_env = _edge(tmp_path)
-    port = free_port()
+    port, mcp_port = free_port(), free_port()
     name = f"stack-{uuid.uuid4().hex[:8]}"
     env = subprocess_env(
         **edge_env,
@@ -93,7 +93,8 @@ def stack(tenant_a, tmp_path: Path) -> Iterator[dict[str, object]]:  # noqa: ANN
         CELERY_BEAT_SCHEDULE_FILE=str(tmp_path / "beat-schedule"),
         CELERY_CONCURRENCY="1",
         TUNNEL_NAME=name,
-        TUNNEL_UPSTREAM=f"http://127.0.0.1:{port}",
+        MCP_PORT=str(mcp_port),  # the Procfile's `mcp` process: the tunnel's upstream
+        TUNNEL_UPSTREAM=f"http://127.0.0.1:{mcp_port}",
         TUNNEL_REDIS_URL=settings.REDIS_URL,
         TUNNEL_GATES_READINESS="1",  # green /readyz then also means the tunnel is up
         TUNNEL_BACKOFF_CAP="3",
@@ -177,5 +178,5 @@ def test_procfile_stack_serves_rest_mcp_and_metrics(stack, tenant_a, unique_sku)
     assert metric_value(text, "celery_queue_length", queue="tunnel") is not None
     # Every Procfile process is still running under honcho.
     log = honcho.log()
-    for process in ("web", "worker", "beat", "tunnel"):
+    for process in ("web", "mcp", "worker", "beat", "tunnel"):
         assert f"{process}.1 " in log or f"{process}.1 |" in log, log[-3000:]

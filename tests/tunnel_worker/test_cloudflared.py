@@ -63,6 +63,7 @@ def _env(name: str, upstream: Upstream, tmp_path: Path, public: int, **extra: st
         "TUNNEL_TOKEN": "good-token",
         "TUNNEL_PUBLIC_URL": "https://mcp.example.test/mcp",
         "FAKE_CF_PUBLIC_PORT": str(public),
+        "TUNNEL_CONNECTOR_ENV": "FAKE_CF_*",  # connectors see only what they are given
     }
     return tunnel_env(name, upstream, **{**settings, **extra})
 

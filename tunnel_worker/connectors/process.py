@@ -15,6 +15,20 @@ import httpx
 from tunnel_worker.connectors.base import Connector, ConnectorError
 from tunnel_worker.process import ConnectorProcess
 
+# What any connector program may need from the supervisor's environment.
+BASE_ENV = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "SSL_CERT_FILE"}
+    | {"SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy"}
+    | {"no_proxy"}
+)
+
+
+def connector_env(extra: tuple[str, ...]) -> dict[str, str]:
+    """BASE_ENV, the locale (LC_*) and the `extra` names ("NAME" or "PREFIX_*") from os.environ."""
+    names = BASE_ENV | {n for n in extra if not n.endswith("*")}
+    prefixes = ("LC_", *(n[:-1] for n in extra if n.endswith("*") and len(n) > 1))
+    return {k: v for k, v in os.environ.items() if k in names or k.startswith(prefixes)}
+
 
 class ProcessConnector(Connector):
     """Runs argv in its own process group; ready per ready_check(), dead when it exits."""
@@ -24,7 +38,12 @@ class ProcessConnector(Connector):
         """The connector's command line (cloudflared's, or the operator's TUNNEL_COMMAND)."""
 
     def child_env(self) -> dict[str, str]:
-        return dict(os.environ)
+        """A minimal environment: what any program needs plus CONNECTOR_ENV, nothing else.
+
+        Never the whole environment: it holds DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL and
+        tokens, none of which a connector needs.
+        """
+        return connector_env(self.conf.CONNECTOR_ENV)
 
     async def ready_check(self, client: httpx.AsyncClient) -> str | None:
         """Default readiness: the process has stayed up for COMMAND_SETTLE seconds."""
@@ -112,7 +131,7 @@ class CloudflaredConnector(ProcessConnector):
 
     def child_env(self) -> dict[str, str]:
         # The token goes through the environment, never argv (argv is world-readable in ps).
-        return {**os.environ, "TUNNEL_TOKEN": self.conf.TOKEN}
+        return {**super().child_env(), "TUNNEL_TOKEN": self.conf.TOKEN}
 
     async def ready_check(self, client: httpx.AsyncClient) -> str | None:
         response = await client.get(f"http://{self.conf.CLOUDFLARED_METRICS}/ready")
