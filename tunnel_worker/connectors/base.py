@@ -23,6 +23,7 @@ class Connector(abc.ABC):
         self.conf = conf
         self.url: str | None = None
         self.last_check: str | None = None  # why the last readiness check said "not yet"
+        self.carried = 0  # connections forwarded, where the connector can see them (ssh)
 
     @abc.abstractmethod
     async def start(self) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import time
 
 import httpx
@@ -42,9 +43,14 @@ class ProcessConnector(Connector):
 
     async def start(self) -> None:
         argv = self.argv()
-        self.child = ConnectorProcess(argv, env=self.child_env(), tag=self.conf.NAME)
+        if shutil.which(argv[0]) is None:
+            raise ConnectorError(f"cannot run {argv[0]!r}: not found", operator_needed=True)
+        child = ConnectorProcess(
+            argv, env=self.child_env(), tag=self.conf.NAME, grace=self.conf.STOP_GRACE
+        )
+        self.child = child
         try:
-            await self.child.start()
+            await child.start()
         except OSError as exc:
             raise ConnectorError(f"cannot run {argv[0]!r}: {exc}", operator_needed=True) from exc
         self._started = time.monotonic()
