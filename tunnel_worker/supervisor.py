@@ -42,6 +42,7 @@ class Supervisor:
         # At shutdown the connector gets most of STOP_GRACE; the rest is for the final status
         # write and the lease release, so the whole process exits within STOP_GRACE.
         self.stop_grace = max(conf.STOP_GRACE - 2.0, min(conf.STOP_GRACE, 1.0))
+        self.proven_lost_at: float | None = None  # when the last proven connection ended
 
     def fence(self) -> None:
         """The lease can no longer be vouched for: stop the connector now, without grace."""
@@ -58,11 +59,15 @@ class Supervisor:
             # works: the next failure is a new incident, not one more of a series.
             if proven or connected_for >= self.conf.BACKOFF_RESET_AFTER:
                 self.backoff.reset()
+            if proven:
+                self.proven_lost_at = time.monotonic()
             await self._after_failure(reason, operator_needed=operator_needed)
 
     async def _after_failure(self, reason: str, *, operator_needed: bool) -> None:
         attempt = self.backoff.attempt
-        delay = self.backoff.next_delay(operator_needed=operator_needed)
+        lost = self.proven_lost_at
+        outage = time.monotonic() - lost if lost is not None else None
+        delay = self.backoff.next_delay(operator_needed=operator_needed, outage=outage)
         if operator_needed:
             logger.error(
                 "TUNNEL %s FAILED and needs an operator: %s (retrying in %.1fs)",
