@@ -73,6 +73,16 @@ def tunnel_status_sync(
         for event in events:
             _event(name=name, holder=holder, superseded=True, event=event)
         return False
+    # A previous holder that went away while connected could not store its disconnect (killed,
+    # or exiting while the database was away): count it now, so every disconnect is counted.
+    unrecorded = int(not ours and status.state == TunnelState.CONNECTED)
+    if unrecorded:
+        gone = StatusEvent(
+            TunnelEvent.Kind.DISCONNECTED,
+            snapshot.since,
+            f"previous holder {status.holder_host}:{status.holder_pid} went away while connected",
+        )
+        events = [gone, *events]
     status.backend, status.state, status.since = snapshot.backend, snapshot.state, snapshot.since
     status.holder_host, status.holder_pid = holder.host, holder.pid
     status.heartbeat_at = snapshot.heartbeat_at
@@ -85,7 +95,7 @@ def tunnel_status_sync(
     status.status_lag_seconds = round(snapshot.lag_seconds, 3)
     status.full_clean()
     status.save()
-    _count(status.pk, connect=snapshot.connects, disconnect=snapshot.disconnects)
+    _count(status.pk, connect=snapshot.connects, disconnect=snapshot.disconnects + unrecorded)
     for event in events:
         _event(name=name, holder=holder, event=event)
     return True

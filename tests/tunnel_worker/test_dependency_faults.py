@@ -128,6 +128,9 @@ def test_frozen_postgresql_never_two_connectors(
         assert exited <= STOP_GRACE, f"SIGTERM took {exited:.1f}s"
         behind = tunnel_events(name=name, kinds=("behind",))
         assert any(e["holder"]["pid"] == standby for e in behind), behind
+        # The holder's exit could not be stored (frozen); the new holder counted it on claiming.
+        final = tunnel_state(name)
+        assert final["connects"] == 2 and final["disconnects"] == 1, final
     finally:
         proxy.thaw()
         for worker in workers:

@@ -23,6 +23,7 @@ from tests.tunnel_worker.support import (
 )
 from tunnel_worker.selectors import tunnel_events, tunnel_state
 
+
 def _connected_and_passing(name: str, remote: int) -> bool:
     return tunnel_state(name)["state"] == "connected" and get_through(remote) is not None
 
