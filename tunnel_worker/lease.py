@@ -126,6 +126,8 @@ class Lease:
         if ok:
             self.valid_until = started + self.ttl_ms / 1000
             self._seen = None
+            beat = json.dumps({"at": time.time(), "state": "starting"})
+            await self.redis.set(heartbeat_key(self.name), beat, px=self.ttl_ms * 4)
         return bool(ok)
 
     async def renew(self, live: dict) -> bool:

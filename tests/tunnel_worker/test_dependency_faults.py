@@ -80,12 +80,12 @@ def test_frozen_postgresql_never_two_connectors(
     serving (its status waits, its lease does not), the standby stays a standby, SIGTERM during
     the freeze exits within STOP_GRACE, and the stored status catches up and says it was late."""
     name = unique_name("pgfreeze")
-    fixed = free_port()
+    fixed = 0 if remote.startswith("edge") else free_port()
     proxy = TcpProxy(_pg_socket())
     env = tunnel_env(
         name,
         upstream,
-        **ssh_env(sshd, 0 if remote.startswith("edge") else fixed),
+        **ssh_env(sshd, fixed),
         DATABASE_URL=_db_url_through(proxy),
         TUNNEL_STOP_GRACE=str(STOP_GRACE),
     )
@@ -96,7 +96,7 @@ def test_frozen_postgresql_never_two_connectors(
         holder = tunnel_state(name)["holder"]["pid"]
         standby = next(p for p in by_pid if p != holder)
         wait_until(lambda: "standing by" in by_pid[standby].log(), 60, "the standby waits")
-        with Watch(sshd, lambda: _far_port(name)) as watch:
+        with Watch(sshd, lambda: fixed or _far_port(name)) as watch:
             proxy.freeze()
             frozen_at = time.monotonic()
             time.sleep(FREEZE)
