@@ -62,7 +62,7 @@ def released_key(name: str) -> str:
 
 def lease_margin(ttl: float) -> float:
     """How long before its lease expires a holder that could not renew stops its connector."""
-    return min(2.0, ttl / 5)
+    return min(3.0, ttl / 4)  # room for a stalled event loop on a loaded host
 
 
 def renew_interval(ttl: float, heartbeat_interval: float) -> float:
@@ -88,11 +88,16 @@ class Lease:
     ``fence_at`` is ``lease_margin`` earlier: a holder that cannot renew stops by then.
     """
 
-    def __init__(self, *, url: str, name: str, ttl: float, holder: Holder) -> None:
+    def __init__(
+        self, *, url: str, name: str, ttl: float, holder: Holder, run_id: str = ""
+    ) -> None:
         self.name = name
         self.ttl_ms = int(ttl * 1000)
         self.margin = lease_margin(ttl)
-        self.value = json.dumps({"host": holder.host, "pid": holder.pid, "id": uuid.uuid4().hex})
+        # One value per run (not per attempt): a command delayed in the network that took or
+        # extended the lease after we gave up on it is recognised as ours.
+        run_id = run_id or uuid.uuid4().hex
+        self.value = json.dumps({"host": holder.host, "pid": holder.pid, "id": run_id})
         self.redis = aioredis.Redis.from_url(
             url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
         )
@@ -115,6 +120,11 @@ class Lease:
         key = lease_key(self.name)
         started = time.monotonic()
         current, released = await self.redis.mget(key, released_key(self.name))
+        if current == self.value:  # our own SET, delivered after we had timed out on it
+            pttl = await self.redis.pttl(key)
+            if pttl and pttl > 0:
+                self.valid_until = started + pttl / 1000
+                return True
         if current:
             pttl = await self.redis.pttl(key)
             if pttl and pttl > 0:

@@ -110,7 +110,7 @@ class ConnectorProcess:
             return
         pgid = self.proc.pid  # start_new_session: the shim leads its own group
         if grace <= 0:
-            _killpg(pgid, signal.SIGKILL) if self.exited() else _kill(pgid, signal.SIGUSR1)
+            self.kill_now()
         else:
             _killpg(pgid, signal.SIGTERM)
         try:
@@ -122,6 +122,15 @@ class ConnectorProcess:
             await asyncio.wait_for(self.proc.wait(), 5.0)
         if self._reader:
             self._reader.cancel()
+
+    def kill_now(self) -> None:
+        """Fencing: the shim SIGKILLs every descendant at once (the group if it is gone)."""
+        if self.proc is None:
+            return
+        if self.exited():
+            _killpg(self.proc.pid, signal.SIGKILL)
+        else:
+            _kill(self.proc.pid, signal.SIGUSR1)
 
 
 def reap_orphans(tag: str) -> list[int]:

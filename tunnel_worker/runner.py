@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from tunnel_worker.conf import TunnelSettings, tunnel_settings
@@ -56,7 +57,7 @@ async def _main(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
     watcher = asyncio.ensure_future(_watch_external(stop, should_stop))
-    holder = Holder()
+    holder, run_id = Holder(), uuid.uuid4().hex
     reporter = Reporter(
         name=conf.NAME,
         backend=conf.BACKEND,
@@ -68,7 +69,7 @@ async def _main(
     try:
         outcome = "stopped"
         while not stop.is_set():
-            outcome = await _leased_run(conf, stop, reporter, holder)
+            outcome = await _leased_run(conf, stop, reporter, holder, run_id)
             if outcome != "lease lost":
                 break
         return outcome
@@ -88,12 +89,14 @@ async def _watch_external(stop: asyncio.Event, should_stop: Callable[[], bool] |
 
 
 async def _leased_run(
-    conf: TunnelSettings, stop: asyncio.Event, reporter: Reporter, holder: Holder
+    conf: TunnelSettings, stop: asyncio.Event, reporter: Reporter, holder: Holder, run_id: str
 ) -> str:
     """Take the lease (waiting as a standby if needed), run, give the lease back."""
     lease = None
     if conf.LEASE:
-        lease = Lease(url=conf.REDIS_URL, name=conf.NAME, ttl=conf.LEASE_TTL, holder=holder)
+        lease = Lease(
+            url=conf.REDIS_URL, name=conf.NAME, ttl=conf.LEASE_TTL, holder=holder, run_id=run_id
+        )
     try:
         if lease is not None and not await _acquire(lease, stop, conf):
             return "stopped"

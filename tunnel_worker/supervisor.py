@@ -43,10 +43,13 @@ class Supervisor:
         # write and the lease release, so the whole process exits within STOP_GRACE.
         self.stop_grace = max(conf.STOP_GRACE - 2.0, min(conf.STOP_GRACE, 1.0))
         self.proven_lost_at: float | None = None  # when the last proven connection ended
+        self.current: Connector | None = None  # the connector of the running attempt
 
     def fence(self) -> None:
-        """The lease can no longer be vouched for: stop the connector now, without grace."""
+        """The lease can no longer be vouched for: cut the connector now, without grace."""
         self.stop_grace = 0.0
+        if self.current is not None:
+            self.current.kill_now()  # synchronously: no wait for the loop to reach _stop()
         self.halt.set()
 
     async def run(self) -> None:
@@ -90,7 +93,7 @@ class Supervisor:
         connected_at: float | None = None
         probe = _Probe(self.conf)
         try:
-            connector = self.factory(self.conf)
+            connector = self.current = self.factory(self.conf)
             self.reporter.event(TunnelEvent.Kind.ATTEMPT, attempt=self.backoff.attempt)
             start = asyncio.wait_for(self._start(connector, probe), self.conf.READY_TIMEOUT)
             if not await self._unless_halted(start):
@@ -122,6 +125,7 @@ class Supervisor:
         finally:
             if connector is not None:
                 await self._stop(connector)
+            self.current = None
 
     async def _start(self, connector: Connector, probe: _Probe) -> None:
         """Start the connector; with a probe URL, ready only once the far side answers."""

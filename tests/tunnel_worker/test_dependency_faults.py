@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import psutil
 import pytest
+import redis as redis_lib
 from django.conf import settings
 
 from tests.support import TcpProxy, free_port, manage
@@ -38,7 +39,7 @@ from tests.tunnel_worker.support import (
     unique_name,
     wait_until,
 )
-from tunnel_worker.lease import lease_info
+from tunnel_worker.lease import lease_info, lease_key
 from tunnel_worker.selectors import tunnel_events, tunnel_state
 
 pytestmark = pytest.mark.slow
@@ -139,8 +140,10 @@ def test_frozen_postgresql_never_two_connectors(
 
 
 def test_redis_blip_and_empty_restart_cost_nothing(sshd: Sshd, upstream: Upstream, tmp_path: Path):
-    """Holder and standby on a Redis of their own behind a proxy, production lease TTL (15 s).
-    Redis unreachable for 10 s, then restarted empty: no handover, no failed request."""
+    """Holder and standby on a Redis of their own behind a proxy, lease TTL 20 s. Redis
+    unreachable for 10 s, then restarted empty: no handover, no failed request. An outage costs
+    nothing up to TTL - renew interval - fencing margin (20 - 1 - 3 = 16 s here; 15 - 3 - 3 = 9 s
+    with the production defaults): 10 s is well inside it on a loaded machine."""
     redis = RedisServer(tmp_path).start()
     proxy = TcpProxy(("127.0.0.1", redis.port))
     name, remote = unique_name("redis"), free_port()
@@ -149,7 +152,7 @@ def test_redis_blip_and_empty_restart_cost_nothing(sshd: Sshd, upstream: Upstrea
         upstream,
         **ssh_env(sshd, remote),
         TUNNEL_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0",
-        TUNNEL_LEASE_TTL="15",
+        TUNNEL_LEASE_TTL="20",
     )
     first = run_tunnel(env, tmp_path / "first.log")
     second: Proc | None = None
@@ -179,6 +182,59 @@ def test_redis_blip_and_empty_restart_cost_nothing(sshd: Sshd, upstream: Upstrea
         assert all(pids == [first.pid] for _, pids, _ in samples), "handover or second connector"
         assert "lease could not be renewed" not in first.log()
     finally:
+        for proc in (second, first):
+            if proc is not None:
+                proc.terminate(timeout=20)
+        proxy.stop()
+        redis.kill()
+
+
+def test_redis_away_longer_than_the_lease_fences_the_holder(
+    sshd: Sshd, upstream: Upstream, tmp_path: Path
+):
+    """Redis unreachable for 12 s, twice the 6 s lease TTL: the holder stops its connector
+    before its lease could expire (by its own clock), nobody overlaps it, and when Redis returns
+    one of the two workers takes the lease and serves again."""
+    redis = RedisServer(tmp_path).start()
+    proxy = TcpProxy(("127.0.0.1", redis.port))
+    name, remote = unique_name("fence"), free_port()
+    env = tunnel_env(
+        name,
+        upstream,
+        **ssh_env(sshd, remote),
+        TUNNEL_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0",
+    )
+    first = run_tunnel(env, tmp_path / "first.log")
+    second: Proc | None = None
+    try:
+        wait_until(lambda: _holder_connected(name, first.pid), 60, "first holds")
+        second = run_tunnel(env, tmp_path / "second.log")
+        wait_until(lambda: "standing by" in second.log(), 60, "the second stands by")
+        direct = redis_lib.Redis.from_url(redis.url)
+        with Watch(sshd, lambda: remote) as watch:
+            # When Redis will drop the lease if nothing renews it, asked before the freeze.
+            expires = time.monotonic() + direct.pttl(lease_key(name)) / 1000
+            proxy.freeze()
+            frozen = time.monotonic()
+            wait_until(lambda: not sshd.client_connections(), 10, "connector stopped")
+            gone_at = time.monotonic()
+            gone = gone_at - frozen
+            time.sleep(max(0.0, frozen + 12 - time.monotonic()))
+            proxy.thaw()
+            thawed = time.monotonic()
+            wait_until(lambda: get_through(remote) is not None, 30, "served again")
+            back = time.monotonic() - thawed
+        direct.close()
+        early = expires - gone_at
+        print(
+            f"connector fenced {gone:.1f}s into the outage, {early:.1f}s before its lease could "
+            f"expire in Redis; served {back:.1f}s after the outage"
+        )
+        assert "fenced" in first.log()
+        assert early > 0, "the connector outlived its lease"
+        assert watch.most_connectors() == 1, "two connectors at once"
+    finally:
+        proxy.thaw()
         for proc in (second, first):
             if proc is not None:
                 proc.terminate(timeout=20)

@@ -41,6 +41,10 @@ class Connector(abc.ABC):
     async def stop(self, grace: float) -> None:
         """Tear down; safe to call more than once and after a failed start."""
 
+    @abc.abstractmethod
+    def kill_now(self) -> None:
+        """Synchronously cut the tunnel at once (fencing); stop() still runs afterwards."""
+
     def public_url(self, *, host: str = "", port: int | None = None) -> str | None:
         """The agent-side URL: TUNNEL_PUBLIC_URL (with {host}/{port}) or a derived default."""
         template = self.conf.PUBLIC_URL

@@ -82,6 +82,10 @@ class ProcessConnector(Connector):
         except (TimeoutError, httpx.HTTPError, OSError, ValueError) as exc:
             return f"readiness check failed: {type(exc).__name__}: {exc}"
 
+    def kill_now(self) -> None:
+        if self.child is not None:
+            self.child.kill_now()
+
     async def stop(self, grace: float) -> None:
         if self.child is not None:
             await self.child.stop(grace)

@@ -124,6 +124,10 @@ class SshConnector(Connector):
             return "ssh connection closed"
         return None
 
+    def kill_now(self) -> None:
+        if self._conn is not None:
+            self._conn.abort()  # the socket closes now: the edge frees the port
+
     async def stop(self, grace: float) -> None:
         if self._listener is not None:
             self._listener.close()
