@@ -112,6 +112,7 @@ def test_frozen_postgresql_never_two_connectors(
                 lambda: _far_port(name) and get_through(_far_port(name) or 0), 30, "handover"
             )
             handover = time.monotonic() - sigterm
+            time.sleep(max(0.0, sigterm + 8 - time.monotonic()))  # the new holder's writes wait
             proxy.thaw()
             thawed = time.monotonic()
             wait_until(lambda: _holder_connected(name, standby), 30, "status caught up")
