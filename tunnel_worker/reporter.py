@@ -51,6 +51,7 @@ class Reporter:
         self._events: deque[StatusEvent] = deque()
         self._dropped = 0
         self._pending_since: float | None = None  # monotonic time of the oldest unstored change
+        self._version = 0  # bumped on every change, to see changes made during a write
         self._active = False  # only a lease holder writes (and heartbeats)
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -136,6 +137,7 @@ class Reporter:
         self._mark_pending()
 
     def _mark_pending(self) -> None:
+        self._version += 1
         if self._pending_since is None:
             self._pending_since = time.monotonic()
         self._wake.set()
@@ -170,6 +172,7 @@ class Reporter:
             lag = time.monotonic() - pending if pending is not None else 0.0
             snap = replace(self._snap, heartbeat_at=timezone.now(), lag_seconds=lag)
             events, dropped = list(self._events), self._dropped
+            taken, version, started = len(events), self._version, time.monotonic()
         if lag > BEHIND_AFTER:
             detail = f"status writes were {lag:.1f}s behind"
             if dropped:
@@ -192,11 +195,14 @@ class Reporter:
             )
             if self._snap.state == TunnelState.STOPPED:
                 self._active = False  # stored as stopped: no more heartbeats until started()
-            for _ in range(min(len(events), len(self._events))):
+            # Events queued during the write stay; ones that overflowed meanwhile were ours
+            # (the oldest), and are stored now.
+            overflowed = self._dropped - dropped
+            for _ in range(min(max(0, taken - overflowed), len(self._events))):
                 self._events.popleft()
-            self._dropped -= dropped
-            if self._pending_since == pending:
-                self._pending_since = None
+            self._dropped = max(0, overflowed - taken)
+            # Changes made during the write are pending since the write began.
+            self._pending_since = None if self._version == version else started
         return True
 
     def _with_deadline(self, snap: StatusSnapshot, events: list[StatusEvent]) -> None:
