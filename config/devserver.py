@@ -154,6 +154,7 @@ def _tunnel_env() -> dict[str, str]:
     bind, port = env.get("TUNNEL_SSH_REMOTE_BIND", "127.0.0.1"), env.get("TUNNEL_SSH_REMOTE_PORT")
     if port:
         env.setdefault("TUNNEL_PUBLIC_URL", f"http://{bind}:{port}/mcp")
+        env.setdefault("TUNNEL_PROBE_URL", env["TUNNEL_PUBLIC_URL"])  # end to end, far side
     return env
 
 

@@ -196,8 +196,11 @@ def admin_session(
 class TcpProxy:
     """A loopback TCP proxy to (host, port) or a unix socket path; stop() cuts it, so the
     target (PostgreSQL, in the outage tests) looks gone to whoever connects through it.
-    freeze() blackholes it instead: connections stay open and accepted, nothing is forwarded
-    (like a frozen server or a network dropping packets) until thaw()."""
+
+    freeze() stops forwarding without closing anything, as a network that drops packets: open
+    connections stay up and new ones are accepted, but no byte moves (no error, no reset) until
+    thaw(), which delivers what was held and resumes.
+    """
 
     def __init__(self, target: tuple[str, int] | str) -> None:
         self.target = target
@@ -214,10 +217,11 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def freeze(self) -> None:
-        """Hold every byte in both directions (what was sent arrives after thaw())."""
+        """Stop moving bytes (both directions, old and new connections); nothing is closed."""
         self._flowing.clear()
 
     def thaw(self) -> None:
+        """Resume forwarding, held bytes first."""
         self._flowing.set()
 
     def _connect_target(self) -> socket.socket:
@@ -235,15 +239,22 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            try:
-                upstream = self._connect_target()
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+            threading.Thread(target=self._open, args=(client,), daemon=True).start()
+
+    def _open(self, client: socket.socket) -> None:
+        self._flowing.wait()  # frozen: accepted, but the target hears nothing yet
+        if self._stopped:
+            client.close()
+            return
+        try:
+            upstream = self._connect_target()
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._conns += [client, upstream]
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -269,6 +280,7 @@ class TcpProxy:
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
                 conn.close()
+        self._flowing.set()  # release threads held by a freeze: their sockets are closed now
 
 
 def database_url_via(port: int, dbname: str | None = None) -> str:

@@ -34,6 +34,10 @@ class TunnelStatus(models.Model):
     holder_pid = models.PositiveIntegerField(null=True, blank=True)
     url = models.CharField(max_length=500, blank=True, default="")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    status_lag_seconds = models.FloatField(
+        default=0.0,
+        help_text="How long the oldest change in this row waited to be stored (0: it was current).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -55,6 +59,7 @@ class TunnelEvent(models.Model):
         STOPPED = "stopped"
         LEASE = "lease"
         WATCHDOG = "watchdog"
+        BEHIND = "behind"  # status writes missed their deadline; the row caught up later
 
     name = models.CharField(max_length=100)
     at = models.DateTimeField()

@@ -1,4 +1,9 @@
-"""Connector child processes: own process group, die with their parent, killed as a group."""
+"""Connector child processes: own session, under a subreaper shim, killed as a whole.
+
+The worker starts ``reaper.py`` (a standard-library shim) in a new session, and the shim runs
+the connector. The shim is a child subreaper that SIGKILLs every descendant when the worker
+dies, so a wrapper (``sh -c 'ssh ...'``) cannot leave a grandchild serving traffic.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+REAPER = Path(__file__).with_name("reaper.py")
 CONNECTOR_MARK = "TUNNEL_WORKER_CONNECTOR"  # env marker so stray connectors can be found
 
 _prctl = None
@@ -26,7 +33,7 @@ if sys.platform.startswith("linux"):
 
 
 def _child_setup(parent_pid: int) -> None:
-    """Runs in the child between fork and exec: die when the supervisor dies."""
+    """Runs in the shim between fork and exec: die if the supervisor dies before it is armed."""
     if _prctl is not None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -36,8 +43,11 @@ def _child_setup(parent_pid: int) -> None:
 class ConnectorProcess:
     """A supervised child: started in a new session, output logged and kept for errors."""
 
-    def __init__(self, argv: Sequence[str], *, env: Mapping[str, str], tag: str) -> None:
+    def __init__(
+        self, argv: Sequence[str], *, env: Mapping[str, str], tag: str, grace: float = 10.0
+    ) -> None:
         self.argv = list(argv)
+        self.grace = grace
         self.env = dict(env)
         self.tag = tag
         self.proc: asyncio.subprocess.Process | None = None
@@ -54,7 +64,10 @@ class ConnectorProcess:
         parent = os.getpid()
         await asyncio.get_running_loop().run_in_executor(None, reap_orphans, self.tag)
         env = {**self.env, CONNECTOR_MARK: self.tag}
+        shim = [sys.executable, "-I", str(REAPER), str(parent), f"{max(self.grace - 0.5, 0)}"]
         self.proc = await asyncio.create_subprocess_exec(
+            *shim,
+            "--",
             *self.argv,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
@@ -89,13 +102,19 @@ class ConnectorProcess:
         return " / ".join(list(self.output)[-lines:])
 
     async def stop(self, grace: float) -> None:
-        """SIGTERM the whole group, wait up to grace, then SIGKILL whatever is left of it."""
+        """SIGTERM the whole group, wait up to grace, then SIGKILL whatever is left of it.
+
+        With no grace (fencing) the shim is told to SIGKILL every descendant at once.
+        """
         if self.proc is None:
             return
-        pgid = self.proc.pid  # start_new_session: the child leads its own group
-        _killpg(pgid, signal.SIGTERM)
+        pgid = self.proc.pid  # start_new_session: the shim leads its own group
+        if grace <= 0:
+            self.kill_now()
+        else:
+            _killpg(pgid, signal.SIGTERM)
         try:
-            await asyncio.wait_for(self.proc.wait(), grace)
+            await asyncio.wait_for(self.proc.wait(), max(grace, 1.0))
         except TimeoutError:
             logger.warning("tunnel %s: pid %s ignored SIGTERM for %.0fs", self.tag, pgid, grace)
         _killpg(pgid, signal.SIGKILL)  # stragglers of the group, even after the leader left
@@ -103,6 +122,15 @@ class ConnectorProcess:
             await asyncio.wait_for(self.proc.wait(), 5.0)
         if self._reader:
             self._reader.cancel()
+
+    def kill_now(self) -> None:
+        """Fencing: the shim SIGKILLs every descendant at once (the group if it is gone)."""
+        if self.proc is None:
+            return
+        if self.exited():
+            _killpg(self.proc.pid, signal.SIGKILL)
+        else:
+            _kill(self.proc.pid, signal.SIGUSR1)
 
 
 def reap_orphans(tag: str) -> list[int]:
@@ -125,6 +153,11 @@ def reap_orphans(tag: str) -> list[int]:
     if killed:
         logger.warning("tunnel %s: killed orphaned connector processes %s", tag, killed)
     return killed
+
+
+def _kill(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
 
 
 def _killpg(pgid: int, sig: int) -> None:

@@ -8,16 +8,19 @@ import logging
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from tunnel_worker.conf import TunnelSettings, tunnel_settings
-from tunnel_worker.lease import Lease
+from tunnel_worker.lease import Lease, renew_interval
 from tunnel_worker.models import TunnelEvent, TunnelState
 from tunnel_worker.reporter import Reporter
 from tunnel_worker.services import Holder
 from tunnel_worker.supervisor import Supervisor
 
 logger = logging.getLogger(__name__)
+
+EXIT_FLUSH = 1.0  # seconds the final status write may take at shutdown
 
 _running: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 _running_lock = threading.Lock()
@@ -54,14 +57,19 @@ async def _main(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
     watcher = asyncio.ensure_future(_watch_external(stop, should_stop))
-    holder = Holder()
-    reporter = Reporter(name=conf.NAME, backend=conf.BACKEND, holder=holder)
+    holder, run_id = Holder(), uuid.uuid4().hex
+    reporter = Reporter(
+        name=conf.NAME,
+        backend=conf.BACKEND,
+        holder=holder,
+        heartbeat_interval=conf.HEARTBEAT_INTERVAL,
+    )
     with _running_lock:
         _running.add((loop, stop))
     try:
         outcome = "stopped"
         while not stop.is_set():
-            outcome = await _leased_run(conf, stop, reporter, holder)
+            outcome = await _leased_run(conf, stop, reporter, holder, run_id)
             if outcome != "lease lost":
                 break
         return outcome
@@ -69,7 +77,8 @@ async def _main(
         with _running_lock:
             _running.discard((loop, stop))
         watcher.cancel()
-        await asyncio.get_running_loop().run_in_executor(None, reporter.close)
+        # The last status write gets a short deadline: a frozen database never delays exit.
+        await asyncio.get_running_loop().run_in_executor(None, reporter.close, EXIT_FLUSH)
 
 
 async def _watch_external(stop: asyncio.Event, should_stop: Callable[[], bool] | None) -> None:
@@ -80,12 +89,14 @@ async def _watch_external(stop: asyncio.Event, should_stop: Callable[[], bool] |
 
 
 async def _leased_run(
-    conf: TunnelSettings, stop: asyncio.Event, reporter: Reporter, holder: Holder
+    conf: TunnelSettings, stop: asyncio.Event, reporter: Reporter, holder: Holder, run_id: str
 ) -> str:
     """Take the lease (waiting as a standby if needed), run, give the lease back."""
     lease = None
     if conf.LEASE:
-        lease = Lease(url=conf.REDIS_URL, name=conf.NAME, ttl=conf.LEASE_TTL, holder=holder)
+        lease = Lease(
+            url=conf.REDIS_URL, name=conf.NAME, ttl=conf.LEASE_TTL, holder=holder, run_id=run_id
+        )
     try:
         if lease is not None and not await _acquire(lease, stop, conf):
             return "stopped"
@@ -102,10 +113,10 @@ async def _acquire(lease: Lease, stop: asyncio.Event, conf: TunnelSettings) -> b
     last_holder = None
     while not stop.is_set():
         try:
-            if await lease.try_acquire():
+            if await asyncio.wait_for(lease.try_acquire(), 3.0):
                 logger.info("tunnel %s: lease acquired", conf.NAME)
                 return True
-            holder = await lease.holder()
+            holder = await asyncio.wait_for(lease.holder(), 3.0) or "nobody (key gone early)"
             if holder != last_holder:
                 logger.info("tunnel %s: standing by, lease held by %s", conf.NAME, holder)
                 last_holder = holder
@@ -121,16 +132,19 @@ async def _hold(
 ) -> str:
     """Run the supervisor while the lease is renewed; halt it at once if the lease is lost."""
     halt, lost = asyncio.Event(), list[str]()
-    await reporter.started()
-    keeper = asyncio.ensure_future(_keep(conf, lease, reporter, halt, lost))
+    reporter.started()
+    supervisor = Supervisor(conf, halt=halt, reporter=reporter)
+    keeper = asyncio.ensure_future(_keep(conf, lease, supervisor, lost))
     relay = asyncio.ensure_future(_relay(stop, halt))
     try:
-        await Supervisor(conf, halt=halt, reporter=reporter).run()
+        await supervisor.run()
     finally:
         keeper.cancel()
         relay.cancel()
     error = lost[0] if lost else ""
-    await reporter.transition(TunnelState.STOPPED, TunnelEvent.Kind.STOPPED, error=error)
+    if lost:
+        reporter.lease_lost()
+    reporter.transition(TunnelState.STOPPED, TunnelEvent.Kind.STOPPED, error=error)
     logger.info("tunnel %s stopped%s", conf.NAME, f": {error}" if error else "")
     return "lease lost" if lost else "stopped"
 
@@ -141,32 +155,57 @@ async def _relay(stop: asyncio.Event, halt: asyncio.Event) -> None:
 
 
 async def _keep(
-    conf: TunnelSettings,
-    lease: Lease | None,
-    reporter: Reporter,
-    halt: asyncio.Event,
-    lost: list[str],
+    conf: TunnelSettings, lease: Lease | None, supervisor: Supervisor, lost: list[str]
 ) -> None:
-    """Renew the lease and store a heartbeat; a lease we cannot vouch for halts the connector."""
-    interval = min(conf.HEARTBEAT_INTERVAL, conf.LEASE_TTL / 3)
+    """Renew the lease (its heartbeat carries the connector's state) and fence on our own clock.
+
+    Nothing here waits on the database. A renewal that fails is retried every 0.5 s; if none
+    succeeds before ``fence_at`` (the lease's TTL after the last good renewal, minus a margin)
+    the connector is stopped without grace, so it is gone before anyone else can take over.
+    """
+    if lease is None:
+        return
+    interval = renew_interval(conf.LEASE_TTL, conf.HEARTBEAT_INTERVAL)
+    halt, failing = supervisor.halt, False
     while not halt.is_set():
-        await asyncio.sleep(interval)
-        if lease is not None and not await _renew(lease, conf, interval, lost):
-            logger.error("tunnel %s: %s; stopping the connector", conf.NAME, lost[0])
-            halt.set()
+        pause = min(0.5, interval) if failing else interval
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(halt.wait(), max(0.0, min(pause, lease.fence_at - _now())))
+        if halt.is_set():
             return
-        await reporter.heartbeat()
+        try:
+            budget = max(0.1, min(2.0, lease.fence_at - _now()))
+            held = await asyncio.wait_for(lease.renew(supervisor.reporter.live()), budget)
+        except Exception as exc:  # Redis away: we still hold the lease until fence_at
+            if _now() < lease.fence_at:
+                if not failing:
+                    logger.warning("tunnel %s: lease renewal failed, retrying: %s", conf.NAME, exc)
+                failing = True
+                continue
+            lost.append(f"lease could not be renewed before it would expire: {_text(exc)}")
+            supervisor.fence()
+            logger.error("tunnel %s: %s; connector stopped (fenced)", conf.NAME, lost[0])
+            return
+        if not held:
+            lost.append(f"lease lost to {await _holder(lease)}")
+            supervisor.fence()
+            logger.error("tunnel %s: %s; connector stopped", conf.NAME, lost[0])
+            return
+        if failing:
+            logger.info("tunnel %s: lease renewed again", conf.NAME)
+        failing = False
 
 
-async def _renew(lease: Lease, conf: TunnelSettings, interval: float, lost: list[str]) -> bool:
+async def _holder(lease: Lease) -> str:
     try:
-        if await lease.renew():
-            return True
-        lost.append(f"lease lost to {await lease.holder() or 'nobody (expired)'}")
-        return False
-    except Exception as exc:
-        if time.monotonic() < lease.valid_until - interval:
-            logger.warning("tunnel %s: lease renewal failed, will retry: %s", conf.NAME, exc)
-            return True
-        lost.append(f"lease could not be renewed before it expired: {exc}")
-        return False
+        return await asyncio.wait_for(lease.holder(), 1.0) or "nobody (expired)"
+    except Exception:
+        return "another holder"
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _text(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

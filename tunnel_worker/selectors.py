@@ -7,19 +7,30 @@ from typing import Any
 from django.utils import timezone
 
 from tunnel_worker.conf import tunnel_settings
+from tunnel_worker.lease import lease_info
 from tunnel_worker.models import TunnelEvent, TunnelState, TunnelStatus
 
 _LIVE = (TunnelState.STARTING, TunnelState.CONNECTED, TunnelState.RECONNECTING)
 
 
-def tunnel_state(name: str | None = None) -> dict[str, Any]:
-    """Return one tunnel's status as plain data.
+UNKNOWN = "unknown"  # the stored state is stale and nothing fresher says otherwise
 
-    Keys: name, backend, enabled, state, up, stale, ready, gates_readiness, since,
-    connects, disconnects, reconnects, attempt, backoff_seconds, last_error, last_error_at,
-    holder {host, pid}, url, heartbeat_at. ``up`` is true only when the stored state is
-    ``connected`` and the holder's heartbeat is fresh; ``ready`` is what a readiness endpoint
-    should report for the tunnel part (always true when TUNNEL_GATES_READINESS is off).
+
+def tunnel_state(name: str | None = None) -> dict[str, Any]:
+    """Return one tunnel's status as plain data: true, or saying that it does not know.
+
+    Keys: name, backend, enabled, state, stored_state, up, stale, source, ready,
+    gates_readiness, since, connects, disconnects, reconnects, attempt, backoff_seconds,
+    last_error, last_error_at, holder {host, pid}, url, heartbeat_at, status_lag_seconds.
+
+    A live state (starting, connected, reconnecting) counts only while its holder's heartbeat is
+    fresher than ``2 x HEARTBEAT_INTERVAL``: the stored row's, or else the lease heartbeat in
+    Redis, which the holder refreshes with its connector's own state without touching the
+    database (``source`` says which one was used). With neither fresh, ``state`` is ``unknown``
+    and ``up`` false: the holder may be dead, or alive behind a database it cannot reach.
+    ``up`` is true only for a fresh ``connected`` (with TUNNEL_PROBE_URL set, the supervisor
+    stores ``connected`` only while the end-to-end probe passes). ``ready`` is what a readiness
+    endpoint reports for the tunnel part (always true when TUNNEL_GATES_READINESS is off).
     Metrics map as: tunnel_up=up, tunnel_reconnects_total=reconnects,
     tunnel_backoff_seconds=backoff_seconds.
     """
@@ -29,18 +40,29 @@ def tunnel_state(name: str | None = None) -> dict[str, Any]:
     enabled = conf.BACKEND != "off"
     if status is None:
         return _empty(name, conf.BACKEND, enabled, conf.GATES_READINESS)
-    stale = _is_stale(status, conf.HEARTBEAT_STALE)
-    up = status.state == TunnelState.CONNECTED and not stale
+    fresh_for = 2 * conf.HEARTBEAT_INTERVAL
+    state, source, url = status.state, "database", status.url
+    stale = _is_stale(status, fresh_for)
+    if stale and conf.LEASE:
+        live = _lease_beat(conf.REDIS_URL, name, fresh_for, status)
+        if live is not None:
+            state, source, stale = str(live.get("state", UNKNOWN)), "lease", False
+            url = str(live.get("url") or url)
+    if stale:
+        state, source = UNKNOWN, "none"
+    up = state == TunnelState.CONNECTED
     # A connector with a fresh heartbeat is running somewhere: the tunnel is enabled there,
     # whatever TUNNEL_BACKEND says in the environment of the process that asks.
-    enabled = enabled or (status.state in _LIVE and not stale)
+    enabled = enabled or (state in _LIVE and not stale)
     return {
         "name": status.name,
         "backend": status.backend,
         "enabled": enabled,
-        "state": status.state,
+        "state": state,
+        "stored_state": status.state,
         "up": up,
         "stale": stale,
+        "source": source,
         "ready": up or not conf.GATES_READINESS or not enabled,
         "gates_readiness": conf.GATES_READINESS,
         "since": _iso(status.since),
@@ -52,9 +74,24 @@ def tunnel_state(name: str | None = None) -> dict[str, Any]:
         "last_error": status.last_error,
         "last_error_at": _iso(status.last_error_at),
         "holder": {"host": status.holder_host, "pid": status.holder_pid},
-        "url": status.url or None,
+        "url": url or None,
         "heartbeat_at": _iso(status.heartbeat_at),
+        "status_lag_seconds": status.status_lag_seconds,
     }
+
+
+def _lease_beat(url: str, name: str, fresh_for: float, status: TunnelStatus) -> dict | None:
+    """The holder's live state from its lease heartbeat, if fresh and from the stored holder."""
+    try:
+        info = lease_info(url=url, name=name, timeout=1.0)
+    except Exception:  # Redis away too: nothing fresher to go on
+        return None
+    if info.live is None or info.heartbeat_age is None or info.heartbeat_age > fresh_for:
+        return None
+    holder = info.holder or {}
+    if (holder.get("host"), holder.get("pid")) != (status.holder_host, status.holder_pid):
+        return None  # a new holder that has not written its row yet: not this row's story
+    return info.live
 
 
 def tunnel_events(*, name: str, kinds: tuple[str, ...] = (), limit: int = 200) -> list[dict]:
@@ -90,8 +127,10 @@ def _empty(name: str, backend: str, enabled: bool, gates: bool) -> dict[str, Any
         "backend": backend,
         "enabled": enabled,
         "state": TunnelState.STOPPED.value,
+        "stored_state": TunnelState.STOPPED.value,
         "up": False,
         "stale": False,
+        "source": "none",
         "ready": not gates or not enabled,
         "gates_readiness": gates,
         "since": None,
@@ -105,6 +144,7 @@ def _empty(name: str, backend: str, enabled: bool, gates: bool) -> dict[str, Any
         "holder": {"host": "", "pid": None},
         "url": None,
         "heartbeat_at": None,
+        "status_lag_seconds": 0.0,
     }
 
 

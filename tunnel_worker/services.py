@@ -1,4 +1,4 @@
-"""Writes of the tunnel's stored status and event log (the supervisor and watchdog call these)."""
+"""Writes of the tunnel's stored status and event log (the status writer and watchdog call these)."""
 
 from __future__ import annotations
 
@@ -25,89 +25,80 @@ class Holder:
 
 
 @dataclass(frozen=True)
-class Transition:
-    """One change of tunnel state, as reported by the supervisor."""
+class StatusEvent:
+    """One event as the supervisor saw it, stored later (its time is when it happened)."""
 
-    state: str
-    event: str
-    error: str = ""
+    kind: str
+    at: datetime
+    detail: str = ""
     backoff: float | None = None
-    attempt: int | None = None
-    url: str | None = None
-    counts_connect: bool = False
-    counts_disconnect: bool = False
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    """The holder's view of its tunnel, written as a whole (writes coalesce; none is lost).
+
+    ``connects``/``disconnects`` are the counts not yet stored; ``lag_seconds`` is how long the
+    oldest unstored change waited (0 when the status was current); ``claim`` takes the row over
+    from a previous holder (only right after acquiring the lease).
+    """
+
+    backend: str
+    state: str
+    since: datetime
+    heartbeat_at: datetime
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    backoff: float = 0.0
+    attempt: int = 0
+    url: str = ""
+    connects: int = 0
+    disconnects: int = 0
+    lag_seconds: float = 0.0
+    claim: bool = False
 
 
 @transaction.atomic
-def tunnel_status_start(*, name: str, backend: str, holder: Holder) -> None:
-    """Mark a tunnel as starting under a new holder (keeps its counters)."""
-    now = timezone.now()
+def tunnel_status_sync(
+    *, name: str, holder: Holder, snapshot: StatusSnapshot, events: list[StatusEvent]
+) -> bool:
+    """Store a holder's snapshot and its pending events; False when another holder owns the row."""
     status, _ = TunnelStatus.objects.select_for_update().get_or_create(
-        name=name, defaults={"since": now}
+        name=name, defaults={"since": snapshot.since}
     )
-    status.backend, status.state, status.since = backend, TunnelState.STARTING, now
-    status.holder_host, status.holder_pid, status.heartbeat_at = holder.host, holder.pid, now
-    status.backoff_seconds, status.url = 0.0, ""
-    status.full_clean()
-    status.save()
-    _event(name=name, kind=TunnelEvent.Kind.LEASE, holder=holder, at=now, detail="lease acquired")
-
-
-@transaction.atomic
-def tunnel_status_transition(*, name: str, change: Transition, holder: Holder) -> None:
-    """Record a state change, bump connect/disconnect counters in the database, log an event."""
-    now = timezone.now()
-    status, _ = TunnelStatus.objects.select_for_update().get_or_create(
-        name=name, defaults={"since": now}
-    )
-    if (status.holder_host, status.holder_pid) not in (("", None), (holder.host, holder.pid)):
-        # Another holder took over (lease expired under us): keep its status, log ours.
-        _event(
-            name=name,
-            kind=change.event,
-            holder=holder,
-            at=now,
-            detail="(superseded) " + change.error,
+    ours = (status.holder_host, status.holder_pid) in (("", None), (holder.host, holder.pid))
+    if not ours and not snapshot.claim:
+        # Another holder took over (our lease expired or was handed over): keep its status.
+        for event in events:
+            _event(name=name, holder=holder, superseded=True, event=event)
+        return False
+    # A previous holder that went away while connected could not store its disconnect (killed,
+    # or exiting while the database was away): count it now, so every disconnect is counted.
+    unrecorded = int(not ours and status.state == TunnelState.CONNECTED)
+    if unrecorded:
+        gone = StatusEvent(
+            TunnelEvent.Kind.DISCONNECTED,
+            snapshot.since,
+            f"previous holder {status.holder_host}:{status.holder_pid} went away while connected",
         )
-        return
-    if status.state != change.state:
-        status.since = now
-    status.state = change.state
-    status.holder_host, status.holder_pid, status.heartbeat_at = holder.host, holder.pid, now
-    if change.error:
-        status.last_error, status.last_error_at = change.error[:4000], now
-    if change.backoff is not None:
-        status.backoff_seconds = change.backoff
-    if change.attempt is not None:
-        status.attempt = change.attempt
-    if change.url is not None:
-        status.url = change.url
+        events = [gone, *events]
+    status.backend, status.state, status.since = snapshot.backend, snapshot.state, snapshot.since
+    status.holder_host, status.holder_pid = holder.host, holder.pid
+    status.heartbeat_at = snapshot.heartbeat_at
+    status.last_error, status.last_error_at = snapshot.last_error[:4000], snapshot.last_error_at
+    status.backoff_seconds, status.attempt, status.url = (
+        snapshot.backoff,
+        snapshot.attempt,
+        snapshot.url[:500],
+    )
+    status.status_lag_seconds = round(snapshot.lag_seconds, 3)
     status.full_clean()
     status.save()
-    _count(status.pk, connect=change.counts_connect, disconnect=change.counts_disconnect)
-    _event(
-        name=name,
-        kind=change.event,
-        holder=holder,
-        at=now,
-        detail=change.error,
-        backoff=change.backoff,
-        attempt=change.attempt or 0,
-    )
-
-
-def tunnel_event_record(
-    *, name: str, kind: str, holder: Holder, attempt: int = 0, detail: str = ""
-) -> None:
-    """Append one event (e.g. a connection attempt) without changing the status."""
-    _event(name=name, kind=kind, holder=holder, at=timezone.now(), detail=detail, attempt=attempt)
-
-
-def tunnel_heartbeat(*, name: str, holder: Holder) -> None:
-    """Refresh the stored heartbeat of the holder (no-op if another holder took over)."""
-    TunnelStatus.objects.filter(name=name, holder_host=holder.host, holder_pid=holder.pid).update(
-        heartbeat_at=timezone.now()
-    )
+    _count(status.pk, connect=snapshot.connects, disconnect=snapshot.disconnects + unrecorded)
+    for event in events:
+        _event(name=name, holder=holder, event=event)
+    return True
 
 
 @transaction.atomic
@@ -126,43 +117,35 @@ def tunnel_status_mark_lost(*, name: str, reason: str) -> bool:
         now,
     )
     status.save()
-    _count(status.pk, connect=False, disconnect=was_connected)
+    _count(status.pk, connect=0, disconnect=int(was_connected))
     holder = Holder(host=status.holder_host, pid=status.holder_pid or 0)
-    _event(name=name, kind=TunnelEvent.Kind.WATCHDOG, holder=holder, at=now, detail=reason)
+    _event(name=name, holder=holder, event=StatusEvent(TunnelEvent.Kind.WATCHDOG, now, reason))
     return True
 
 
-def _count(pk: int, *, connect: bool, disconnect: bool) -> None:
+def _count(pk: int, *, connect: int, disconnect: int) -> None:
     updates = {}
     if connect:
-        updates["connect_count"] = F("connect_count") + 1
+        updates["connect_count"] = F("connect_count") + connect
     if disconnect:
-        updates["disconnect_count"] = F("disconnect_count") + 1
+        updates["disconnect_count"] = F("disconnect_count") + disconnect
     if updates:
         TunnelStatus.objects.filter(pk=pk).update(**updates)
 
 
-def _event(
-    *,
-    name: str,
-    kind: str,
-    holder: Holder,
-    at: datetime,
-    detail: str = "",
-    backoff: float | None = None,
-    attempt: int = 0,
-) -> None:
-    event = TunnelEvent.objects.create(
+def _event(*, name: str, holder: Holder, event: StatusEvent, superseded: bool = False) -> None:
+    detail = ("(superseded) " if superseded else "") + event.detail
+    row = TunnelEvent.objects.create(
         name=name,
-        kind=kind,
-        at=at,
+        kind=event.kind,
+        at=event.at,
         detail=detail[:4000],
-        backoff_seconds=backoff,
-        attempt=attempt,
+        backoff_seconds=event.backoff,
+        attempt=event.attempt,
         holder_host=holder.host,
         holder_pid=holder.pid,
     )
-    if event.pk % 100 == 0:  # trim now and then, not on every write
+    if row.pk % 100 == 0:  # trim now and then, not on every write
         keep = TunnelEvent.objects.filter(name=name).values_list("pk", flat=True)[
             EVENTS_KEPT_PER_TUNNEL - 1 : EVENTS_KEPT_PER_TUNNEL
         ]

@@ -227,6 +227,7 @@ def _tunnel() -> dict[str, Any]:
         "state": state["state"],
         "up": state["up"],
         "stale": state["stale"],
+        "source": state["source"],
         "reconnects": state["reconnects"],
         "backoff_seconds": state["backoff_seconds"],
     }

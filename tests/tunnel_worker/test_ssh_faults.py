@@ -23,16 +23,21 @@ from tests.tunnel_worker.support import (
 )
 from tunnel_worker.selectors import tunnel_events, tunnel_state
 
-BASE, CAP = 0.5, 3.0  # the test timings set by tunnel_env
-
 
 def _connected_and_passing(name: str, remote: int) -> bool:
     return tunnel_state(name)["state"] == "connected" and get_through(remote) is not None
 
 
 def test_edge_restarts_ten_times(sshd: Sshd, upstream: Upstream, tmp_path: Path):
+    """A flapping edge with the production backoff (1 s doubling, cap 30 s, reset after 60 s):
+    each connection carries a request before the edge dies again, which resets the backoff, so
+    the tunnel is back within 5 s of the edge every time. The edge is up ~3 s between restarts,
+    not 20 s: both are below the 60 s reset, so the backoff behaves the same."""
     name, remote = unique_name("restart"), free_port()
-    proc = run_tunnel(tunnel_env(name, upstream, **ssh_env(sshd, remote)), tmp_path / "rt.log")
+    env = tunnel_env(
+        name, upstream, **ssh_env(sshd, remote), TUNNEL_BACKOFF_BASE="1", TUNNEL_BACKOFF_CAP="30"
+    )
+    proc = run_tunnel(env, tmp_path / "rt.log")
     report = []
     with running(proc), MaxSampler(lambda: len(sshd.client_connections())) as connectors:
         wait_until(lambda: _connected_and_passing(name, remote), 30, "first connection")
@@ -41,13 +46,13 @@ def test_edge_restarts_ten_times(sshd: Sshd, upstream: Upstream, tmp_path: Path)
             sshd.kill()
             wait_until(lambda: tunnel_state(name)["state"] == "reconnecting", 30, "reconnecting")
             detected = time.monotonic() - killed
-            time.sleep(0.3)  # let any attempt racing the restart record its backoff
+            time.sleep(1.0)  # the edge is away long enough for attempts to fail and back off
             sshd.start()
-            time.sleep(0.5)
-            backoff, restarted = tunnel_state(name)["backoff_seconds"], time.monotonic()
-            wait_until(lambda: _connected_and_passing(name, remote), backoff + 5, "connected again")
-            report.append((round(detected, 2), backoff, round(time.monotonic() - restarted, 2)))
-    print("restart cycles (detect s, backoff s, reconnect s):", report)
+            restarted = time.monotonic()
+            wait_until(lambda: _connected_and_passing(name, remote), 5, "back within 5 s")
+            report.append((round(detected, 2), round(time.monotonic() - restarted, 2)))
+            time.sleep(1.0)
+    print("restart cycles (detect s, back after the edge s):", report)
     assert connectors.samples > 100
     assert connectors.max == 1, f"saw {connectors.max} connectors at once"
 
@@ -55,12 +60,10 @@ def test_edge_restarts_ten_times(sshd: Sshd, upstream: Upstream, tmp_path: Path)
     delays = [e for e in failures if e["backoff_seconds"] is not None]
     assert len(delays) >= 10
     for event in delays:
-        ceiling = min(CAP, BASE * 2 ** event["attempt"])
+        ceiling = min(30.0, 1.0 * 2 ** event["attempt"])
         assert 0 <= event["backoff_seconds"] <= ceiling, event
-    attempts = [e["attempt"] for e in delays]
-    assert attempts == list(
-        range(attempts[0], attempts[0] + len(attempts))
-    )  # never reset (<60 s up)
+    # Every loss of a connection that carried traffic starts the series again at attempt 0.
+    assert sum(1 for e in delays if e["attempt"] == 0) >= 10
     state = tunnel_state(name)
     assert state["state"] == "stopped"  # run_tunnel was SIGTERMed at the end: one more "down"
     assert state["connects"] == 11 and state["disconnects"] == 11

@@ -23,6 +23,7 @@ class Connector(abc.ABC):
         self.conf = conf
         self.url: str | None = None
         self.last_check: str | None = None  # why the last readiness check said "not yet"
+        self.carried = 0  # connections forwarded, where the connector can see them (ssh)
 
     @abc.abstractmethod
     async def start(self) -> None:
@@ -39,6 +40,10 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     async def stop(self, grace: float) -> None:
         """Tear down; safe to call more than once and after a failed start."""
+
+    @abc.abstractmethod
+    def kill_now(self) -> None:
+        """Synchronously cut the tunnel at once (fencing); stop() still runs afterwards."""
 
     def public_url(self, *, host: str = "", port: int | None = None) -> str | None:
         """The agent-side URL: TUNNEL_PUBLIC_URL (with {host}/{port}) or a derived default."""

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import time
 
 import httpx
@@ -61,9 +62,14 @@ class ProcessConnector(Connector):
 
     async def start(self) -> None:
         argv = self.argv()
-        self.child = ConnectorProcess(argv, env=self.child_env(), tag=self.conf.NAME)
+        if shutil.which(argv[0]) is None:
+            raise ConnectorError(f"cannot run {argv[0]!r}: not found", operator_needed=True)
+        child = ConnectorProcess(
+            argv, env=self.child_env(), tag=self.conf.NAME, grace=self.conf.STOP_GRACE
+        )
+        self.child = child
         try:
-            await self.child.start()
+            await child.start()
         except OSError as exc:
             raise ConnectorError(f"cannot run {argv[0]!r}: {exc}", operator_needed=True) from exc
         self._started = time.monotonic()
@@ -94,6 +100,10 @@ class ProcessConnector(Connector):
             return await asyncio.wait_for(self.ready_check(self._http), self.conf.CHECK_TIMEOUT)
         except (TimeoutError, httpx.HTTPError, OSError, ValueError) as exc:
             return f"readiness check failed: {type(exc).__name__}: {exc}"
+
+    def kill_now(self) -> None:
+        if self.child is not None:
+            self.child.kill_now()
 
     async def stop(self, grace: float) -> None:
         if self.child is not None:

@@ -95,8 +95,15 @@ class SshConnector(Connector):
         assert self._conn
         host, port = self.conf.upstream_host_port
         bind, remote = self.conf.SSH_REMOTE_BIND, self.conf.SSH_REMOTE_PORT
+        conn = self._conn
+
+        def forward(_orig_host: str, _orig_port: int) -> object:
+            self.carried += 1  # traffic: this connection proved itself (resets the backoff)
+            return conn.forward_connection(host, port)
+
         try:
-            self._listener = await self._conn.forward_remote_port(bind, remote, host, port)
+            # forward_remote_port() with a counting session factory (same asyncssh call path).
+            self._listener = await conn.create_server(forward, bind, remote)
         except asyncssh.ChannelListenError as exc:
             raise ConnectorError(
                 f"edge refused the remote bind {bind}:{remote}: {_text(exc)} "
@@ -116,6 +123,10 @@ class SshConnector(Connector):
         if self._client is None or self._client.lost.done():
             return "ssh connection closed"
         return None
+
+    def kill_now(self) -> None:
+        if self._conn is not None:
+            self._conn.abort()  # the socket closes now: the edge frees the port
 
     async def stop(self, grace: float) -> None:
         if self._listener is not None:

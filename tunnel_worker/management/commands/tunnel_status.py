@@ -1,4 +1,4 @@
-"""`manage.py tunnel_status`: the stored tunnel state as JSON; exit 0 only when connected."""
+"""`manage.py tunnel_status`: the tunnel state as JSON; exit 0 only when up, 3 when unknown."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tunnel_worker.selectors import tunnel_state
+from tunnel_worker.selectors import UNKNOWN, tunnel_state
+
+EXIT_DOWN, EXIT_UNKNOWN = 1, 3  # 3 = UNKNOWN, as monitoring plugins use it
 
 
 class Command(BaseCommand):
-    help = "Print the tunnel status as JSON (with `url` when known); exit 0 only when up."
+    help = (
+        "Print the tunnel status as JSON (with `url` when known); exit 0 only when up, "
+        "1 when down, 3 when unknown (the holder's heartbeat is stale)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", default=None, help="Tunnel name (default TUNNEL_NAME).")
@@ -20,5 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         state = tunnel_state(options["name"])
         self.stdout.write(json.dumps(state, indent=2))
+        if state["state"] == UNKNOWN:
+            sys.exit(EXIT_UNKNOWN)
         if not state["up"]:
-            sys.exit(1)
+            sys.exit(EXIT_DOWN)
