@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "inventory.middleware.TenantTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls_tenants"
@@ -133,6 +134,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+FORMAT_MODULE_PATH = ["inventory.formats"]  # one date format in the admin (YYYY-MM-DD HH:MM)
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Static files (the admin's CSS and JS) come straight from the apps, so `make run` needs no

@@ -1,6 +1,7 @@
-"""Validation of tenant schema names (stricter than PostgreSQL's own rules)."""
+"""Validation of tenant fields: schema names (stricter than PostgreSQL's own rules), time zones."""
 
 import re
+import zoneinfo
 
 from django.core.exceptions import ValidationError
 
@@ -22,5 +23,15 @@ def validate_schema_name(value: str) -> str:
     ):
         raise ValidationError(
             f"invalid schema name {value!r}: {SCHEMA_RULE}", code="invalid_schema"
+        )
+    return value
+
+
+def validate_time_zone(value: str) -> str:
+    """Return value if it names an IANA time zone this machine knows, else ValidationError."""
+    if not isinstance(value, str) or value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin",
+            code="invalid_time_zone",
         )
     return value
