@@ -302,7 +302,7 @@ class ItemAdmin(ExportMixin):
     def labels_selected(self, request: HttpRequest, queryset: QuerySet[Item]) -> HttpResponse:
         pdf = labels_pdf(queryset.order_by("sku"), title="Item labels")
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'inline; filename="labels.pdf"'
+        response["Content-Disposition"] = 'attachment; filename="labels.pdf"'
         return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
