@@ -1,0 +1,187 @@
+"""The keeper admin's rules without a browser: restocks received in part or cancelled only through
+services, the history selectors, exports, roles, and the admin's HTTP doors (Django's test
+client against real PostgreSQL)."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from inventory import exports, selectors, services
+from inventory.models import Location, Movement
+from inventory.roles import ROLE_PERMISSIONS, STOCK_KEEPER, VIEWER, roles_sync
+from tests.conftest import provision
+
+
+@pytest.fixture
+def stock(in_tenant_a, unique_sku):
+    item = services.item_create(sku=unique_sku, name="Widget")
+    here = services.location_create(code=f"K{unique_sku[-6:]}", name="Here")
+    return item, here
+
+
+def test_partial_receipts_leave_the_rest_open_and_complete_the_restock(stock):
+    item, here = stock
+    restock = services.restock_create(
+        item=item, quantity=10, expected_date=timezone.localdate() + timedelta(days=2)
+    )
+    first = services.restock_receive(restock=restock, actor="t", location=here, quantity=4)
+    restock.refresh_from_db()
+    assert (restock.status, restock.received_quantity, restock.remaining) == ("open", 4, 6)
+    snapshot = selectors.stock_snapshot(sku=item.sku)
+    assert snapshot["quantity"] == 4 and snapshot["restock_date"] == str(restock.expected_date)
+    with pytest.raises(services.OutOfRange, match="6 left to receive, not 7"):
+        services.restock_receive(restock=restock, actor="t", location=here, quantity=7)
+    rest = services.restock_receive(restock=restock, actor="t", location=here)
+    restock.refresh_from_db()
+    assert (restock.status, restock.received_quantity, restock.receipt_id) == (
+        "received",
+        10,
+        rest.movement.pk,
+    )
+    assert first.movement.quantity == 4 and rest.movement.quantity == 6
+    assert services.restock_receive(restock=restock, actor="t").replayed  # REST's replay
+    assert selectors.stock_snapshot(sku=item.sku) == {
+        "sku": item.sku,
+        "found": True,
+        "quantity": 10,
+        "restock_date": None,
+    }
+
+
+def test_a_retried_admin_receipt_is_recorded_once(stock):
+    item, here = stock
+    restock = services.restock_create(item=item, quantity=5, expected_date=timezone.localdate())
+    for _ in range(2):
+        services.restock_receive(
+            restock=restock, actor="t", location=here, quantity=2, idempotency_key="admin:k1"
+        )
+    restock.refresh_from_db()
+    assert restock.received_quantity == 2
+    assert Movement.objects.filter(item=item).count() == 1
+    other = services.restock_create(item=item, quantity=5, expected_date=timezone.localdate())
+    with pytest.raises(services.IdempotencyConflict):
+        services.restock_receive(
+            restock=other, actor="t", location=here, idempotency_key="admin:k1"
+        )
+
+
+def test_cancel_keeps_receipts_and_a_cancelled_or_received_restock_is_final(stock):
+    item, here = stock
+    restock = services.restock_create(item=item, quantity=5, expected_date=timezone.localdate())
+    services.restock_receive(restock=restock, actor="t", location=here, quantity=1)
+    assert services.restock_cancel(restock=restock).status == "cancelled"
+    assert services.restock_cancel(restock=restock).status == "cancelled"  # idempotent
+    with pytest.raises(services.InventoryError, match="cancelled and cannot be received"):
+        services.restock_receive(restock=restock, actor="t", location=here)
+    with pytest.raises(services.InventoryError, match="cannot be changed"):
+        services.restock_update(restock=restock, quantity=9)
+    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 1
+    done = services.restock_create(item=item, quantity=1, expected_date=timezone.localdate())
+    services.restock_receive(restock=done, actor="t", location=here)
+    with pytest.raises(services.InventoryError, match="received and cannot be cancelled"):
+        services.restock_cancel(restock=done)
+
+
+def test_restock_quantity_cannot_drop_below_what_was_received(stock):
+    item, here = stock
+    restock = services.restock_create(item=item, quantity=5, expected_date=timezone.localdate())
+    services.restock_receive(restock=restock, actor="t", location=here, quantity=3)
+    with pytest.raises(services.InventoryError, match="3 were already received"):
+        services.restock_update(restock=restock, quantity=2)
+    assert services.restock_update(restock=restock, quantity=3).quantity == 3
+
+
+def test_history_balance_and_series_come_from_the_ledger(stock):
+    item, here = stock
+    services.movement_record(kind="receipt", item=item, quantity=9, to_location=here, actor="t")
+    services.stock_adjust(item=item, location=here, delta=-2, reason="broken", actor="t")
+    recent = selectors.item_recent_movements(item=item)
+    assert [(m.delta, m.balance) for m in recent] == [(-2, 7), (9, 9)]  # type: ignore[attr-defined]
+    series = selectors.item_stock_series(item=item, days=90)
+    assert len(series) == 90 and series[-1] == (timezone.localdate(), 7) and series[0][1] == 0
+
+
+def test_exports_escape_formulas_and_keep_numbers():
+    table = exports.Table("t", ("a", "b"), [("=HYPERLINK(1)", 5), ("-1+2", -3)])
+    assert exports.to_csv(table).decode().splitlines() == ["a,b", "'=HYPERLINK(1),5", "'-1+2,-3"]
+    from openpyxl import load_workbook
+
+    rows = list(
+        load_workbook(io.BytesIO(exports.to_xlsx(table))).active.iter_rows(values_only=True)
+    )
+    assert rows == [("a", "b"), ("'=HYPERLINK(1)", 5), ("'-1+2", -3)]
+
+
+def test_roles_sync_is_idempotent_and_keeps_exact_permission_sets(in_tenant_a):
+    roles_sync()
+    keeper = Group.objects.get(name=STOCK_KEEPER)
+    keeper.permissions.clear()
+    roles_sync()
+    roles_sync()
+    for name, codenames in ROLE_PERMISSIONS.items():
+        have = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+        assert have == set(codenames)
+    viewer = set(Group.objects.get(name=VIEWER).permissions.values_list("codename", flat=True))
+    assert all(c.startswith("view_") for c in viewer)
+    assert "view_reportsettings" not in viewer | set(ROLE_PERMISSIONS[STOCK_KEEPER])
+    assert not any(c.startswith("delete_") for c in ROLE_PERMISSIONS[STOCK_KEEPER])
+
+
+@pytest.fixture(scope="module")
+def solo():
+    """A tenant with exactly one location and a Stock keeper."""
+    tenant = provision("solo_keeper", "solo-keeper.localhost")
+    with schema_context(tenant.schema_name):
+        roles_sync()
+        user = get_user_model().objects.create_user("sam", password="pw-solo-123", is_staff=True)
+        user.groups.add(Group.objects.get(name=STOCK_KEEPER))
+        only = services.location_create(code="ONLY", name="The only shelf")
+        item = services.item_create(sku="SOLO-1", name="Solo item")
+        restock = services.restock_create(item=item, quantity=3, expected_date=timezone.localdate())
+    return tenant, only, item, restock
+
+
+def _client(solo) -> Client:
+    client = Client(HTTP_HOST="solo-keeper.localhost")
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "sam", "password": "pw-solo-123"}
+    )
+    assert response.status_code == 302
+    return client
+
+
+def test_a_sole_location_is_preselected_and_the_restock_form_has_no_status(solo):
+    _, only, item, restock = solo
+    client = _client(solo)
+    for move in ("receive", "issue", "count", "adjust"):
+        page = client.get(f"/admin/inventory/item/{item.pk}/{move}/").content.decode()
+        assert f'<option value="{only.pk}" selected>' in page, move
+    form = client.get(f"/admin/inventory/restock/{restock.pk}/change/").content.decode()
+    assert 'name="status"' not in form and "restock-receive" in form
+    receive = client.get(f"/admin/inventory/restock/{restock.pk}/receive/").content.decode()
+    assert f'<option value="{only.pk}" selected>' in receive
+
+
+def test_custom_admin_views_refuse_bad_input_and_other_hosts(solo, tenant_a):
+    _, only, item, _ = solo
+    client = _client(solo)
+    assert client.get("/admin/inventory/item/export/pdf/").status_code == 404
+    assert client.get("/admin/inventory/item/999999/issue/").status_code == 404
+    refused = client.post(
+        f"/admin/inventory/item/{item.pk}/issue/",
+        {"from_location": only.pk, "quantity": "0", "reason": "r", "token": "not-a-uuid"},
+    )
+    assert refused.status_code == 200 and b"errorlist" in refused.content
+    with schema_context("solo_keeper"):
+        assert not Movement.objects.filter(item=item).exists()
+        assert Location.objects.count() == 1
+    # The same session cookie on another tenant's host is no login there.
+    other = Client(HTTP_HOST="alpha.localhost")
+    other.cookies = client.cookies
+    assert other.get(f"/admin/inventory/item/{item.pk}/issue/").status_code == 302
