@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from inventory import reports, selectors, services
-from inventory.models import Item, Location, Movement, Restock
+from inventory.models import Item, Location, Movement, Restock, StockLevel
 from inventory.roles import STOCK_KEEPER, VIEWER, roles_sync
 from inventory.tenancy.models import Tenant
 from tests.inventory.conftest import ARTIFACTS, admin_login
@@ -206,8 +206,30 @@ def test_every_move_from_the_item_page(desk, base, unique_sku):
     assert_all_agree(unique_sku, {"MAIN": 4, "SHOP": 5})
 
 
+def _backdated_history(item: Item, steps: list[tuple[int, int]]) -> None:
+    """Ledger rows `days` ago (+ receipt, - issue at MAIN), as they would be had the keeper
+    recorded them then (movement_record always stamps now), and on-hand rebuilt from them."""
+    with schema_context(SCHEMA):
+        main = Location.objects.get(code="MAIN")
+        for days, change in steps:
+            Movement.objects.create(
+                kind="receipt" if change > 0 else "issue",
+                item=item,
+                quantity=abs(change),
+                to_location=main if change > 0 else None,
+                from_location=None if change > 0 else main,
+                actor="test",
+                reason="history",
+                created_at=timezone.now() - timedelta(days=days),
+            )
+        StockLevel.objects.update_or_create(
+            item=item, location=main, defaults={"on_hand": sum(c for _, c in steps)}
+        )
+
+
 def test_history_chart_is_built_from_the_ledger(desk, base, unique_sku):
-    item = new_item(unique_sku, MAIN=12)
+    item = new_item(unique_sku)
+    _backdated_history(item, [(60, 20), (40, -8), (20, 10), (5, -15)])
     with schema_context(SCHEMA):
         services.movement_record(
             kind="issue",
@@ -215,14 +237,17 @@ def test_history_chart_is_built_from_the_ledger(desk, base, unique_sku):
             quantity=5,
             from_location=Location.objects.get(code="MAIN"),
             actor="test",
+            reason="today",
         )
     open_item(desk, base, item)
     chart = desk.locator("svg#stock-chart")
     balances = [int(b) for b in chart.get_attribute("data-balances").split(",")]
-    assert len(balances) == 90 and balances[-1] == 7 and balances[0] == 0
+    expected = [0] * 29 + [20] * 20 + [12] * 20 + [22] * 15 + [7] * 5 + [2]
+    assert balances == expected
     tokyo_today = timezone.now().astimezone(zoneinfo.ZoneInfo(ZONE)).date()
     assert chart.get_attribute("data-last-day") == tokyo_today.isoformat()
     assert chart.locator("path.balance").get_attribute("d").startswith("M")
+    assert_all_agree(unique_sku, {"MAIN": 2})
     desk.evaluate("document.querySelector('#stock-chart').scrollIntoView()")
     shot(desk, "item-page.png")
 
@@ -299,6 +324,7 @@ def test_ledger_shows_signed_changes_balance_and_tenant_time_and_fits_1366(desk,
     assert first_row.locator("td.field-balance").inner_text() == "5"
     shown = latest.created_at.astimezone(zoneinfo.ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
     assert first_row.locator("th.field-created_at, td.field-created_at").inner_text() == shown
+    assert desk.inner_text(".time-zone-note") == f"Times are in {ZONE}."
     assert desk.locator("#changelist-filter").inner_text().lower().count("by item") == 0
     assert desk.evaluate("document.documentElement.scrollWidth") <= 1366
     shot(desk, "ledger.png")
