@@ -3,11 +3,13 @@ services, the history selectors, exports, roles, and the admin's HTTP doors (Dja
 client against real PostgreSQL)."""
 
 import io
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -147,18 +149,24 @@ def solo():
     return tenant, only, item, restock
 
 
-def _client(solo) -> Client:
+@pytest.fixture
+def keeper_client(solo) -> Iterator[Client]:
+    """The tenant's Stock keeper, logged in. The test client runs the middleware in this
+    thread, which leaves the connection on the tenant's schema: put it back afterwards."""
     client = Client(HTTP_HOST="solo-keeper.localhost")
     response = client.post(
         "/admin/login/?next=/admin/", {"username": "sam", "password": "pw-solo-123"}
     )
     assert response.status_code == 302
-    return client
+    try:
+        yield client
+    finally:
+        connection.set_schema_to_public()
 
 
-def test_a_sole_location_is_preselected_and_the_restock_form_has_no_status(solo):
+def test_a_sole_location_is_preselected_and_the_restock_form_has_no_status(solo, keeper_client):
     _, only, item, restock = solo
-    client = _client(solo)
+    client = keeper_client
     for move in ("receive", "issue", "count", "adjust"):
         page = client.get(f"/admin/inventory/item/{item.pk}/{move}/").content.decode()
         assert f'<option value="{only.pk}" selected>' in page, move
@@ -168,9 +176,9 @@ def test_a_sole_location_is_preselected_and_the_restock_form_has_no_status(solo)
     assert f'<option value="{only.pk}" selected>' in receive
 
 
-def test_custom_admin_views_refuse_bad_input_and_other_hosts(solo, tenant_a):
+def test_custom_admin_views_refuse_bad_input_and_other_hosts(solo, keeper_client, tenant_a):
     _, only, item, _ = solo
-    client = _client(solo)
+    client = keeper_client
     assert client.get("/admin/inventory/item/export/pdf/").status_code == 404
     assert client.get("/admin/inventory/item/999999/issue/").status_code == 404
     refused = client.post(
@@ -185,3 +193,46 @@ def test_custom_admin_views_refuse_bad_input_and_other_hosts(solo, tenant_a):
     other = Client(HTTP_HOST="alpha.localhost")
     other.cookies = client.cookies
     assert other.get(f"/admin/inventory/item/{item.pk}/issue/").status_code == 302
+
+
+def test_keeper_adds_items_and_restocks_through_services_but_no_users(solo, keeper_client):
+    _, only, _, _ = solo
+    client = keeper_client
+    added = client.post(
+        "/admin/inventory/item/add/",
+        {
+            "sku": "SOLO-ADDED",
+            "name": "Added",
+            "unit": "each",
+            "reorder_point": "2",
+            "active": "on",
+        },
+    )
+    assert added.status_code == 302, added.content[:300]
+    bad = client.post(
+        "/admin/inventory/item/add/",
+        {"sku": "-bad sku", "name": "Bad", "unit": "each", "reorder_point": "0"},
+    )
+    assert bad.status_code == 200 and b"errornote" in bad.content
+    with schema_context("solo_keeper"):
+        from inventory.models import Item, Restock
+
+        item = Item.objects.get(sku="SOLO-ADDED")
+        assert not Item.objects.filter(name="Bad").exists()
+    restock = client.post(
+        "/admin/inventory/restock/add/",
+        {
+            "item": item.pk,
+            "location": only.pk,
+            "quantity": "4",
+            "expected_date": str(timezone.localdate()),
+            "status": "received",  # not a field: ignored
+        },
+    )
+    assert restock.status_code == 302, restock.content[:300]
+    with schema_context("solo_keeper"):
+        created = Restock.objects.get(item=item)
+        assert (created.status, created.received_quantity, created.receipt_id) == ("open", 0, None)
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get("/admin/auth/group/").status_code == 403
+    assert client.get("/admin/inventory/reportsettings/").status_code == 403
