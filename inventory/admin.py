@@ -252,6 +252,9 @@ class ItemAdmin(ExportMixin):
             request,
             "item/move.html",
             title=f"{form_class.title}: {item.sku}",
+            crumb=form_class.title,
+            object=item,
+            object_label=item.sku,
             item=item,
             form=form,
             move=move,
@@ -445,8 +448,8 @@ class RestockAdmin(TenantOnlyAdmin):
             if change:
                 services.restock_update(
                     restock=obj,
-                    quantity=data.get("quantity"),
-                    expected_date=data.get("expected_date"),
+                    quantity=data["quantity"],
+                    expected_date=data["expected_date"],
                     location=data.get("location"),
                 )
             else:
@@ -507,13 +510,8 @@ class RestockAdmin(TenantOnlyAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:inventory_restock_change", args=[restock.pk])
                 )
-        return self.form_page(
-            request,
-            "restock/receive.html",
-            title=f"Receive restock #{restock.pk}: {restock.item.sku}",
-            restock=restock,
-            form=form,
-        )
+        title = f"Receive restock #{restock.pk}: {restock.item.sku}"
+        return self._restock_page(request, restock, "Receive", title=title, form=form)
 
     def cancel_view(self, request: HttpRequest, restock_id: int) -> HttpResponse:
         _require(request, "receive_restock")
@@ -528,8 +526,19 @@ class RestockAdmin(TenantOnlyAdmin):
             return HttpResponseRedirect(
                 reverse("admin:inventory_restock_change", args=[restock.pk])
             )
+        return self._restock_page(request, restock, "Cancel", title=f"Cancel restock #{restock.pk}")
+
+    def _restock_page(
+        self, request: HttpRequest, restock: Restock, crumb: str, **context: Any
+    ) -> TemplateResponse:
         return self.form_page(
-            request, "restock/cancel.html", title=f"Cancel restock #{restock.pk}", restock=restock
+            request,
+            f"restock/{crumb.lower()}.html",
+            crumb=crumb,
+            object=restock,
+            object_label=f"#{restock.pk}",
+            restock=restock,
+            **context,
         )
 
     @admin.action(
@@ -537,23 +546,32 @@ class RestockAdmin(TenantOnlyAdmin):
         permissions=["receive_restock"],
     )
     def receive_selected(self, request: HttpRequest, queryset: QuerySet[Restock]) -> None:
-        for restock in queryset:
-            try:
-                services.restock_receive(restock=restock, actor=actor_for(request))
-            except services.InventoryError as exc:
-                self.message_user(request, f"Restock #{restock.pk}: {exc}", level=messages.ERROR)
-            else:
-                self.message_user(request, f"Restock #{restock.pk} received.")
+        self._each(
+            request,
+            queryset,
+            "received",
+            lambda r: services.restock_receive(restock=r, actor=actor_for(request)),
+        )
 
     @admin.action(description="Cancel selected", permissions=["receive_restock"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Restock]) -> None:
+        self._each(request, queryset, "cancelled", lambda r: services.restock_cancel(restock=r))
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Restock],
+        done: str,
+        service: Callable[[Restock], object],
+    ) -> None:
+        """Apply a service to each selected restock; one message per restock, refusals too."""
         for restock in queryset:
             try:
-                services.restock_cancel(restock=restock)
+                service(restock)
             except services.InventoryError as exc:
                 self.message_user(request, f"Restock #{restock.pk}: {exc}", level=messages.ERROR)
             else:
-                self.message_user(request, f"Restock #{restock.pk} cancelled.")
+                self.message_user(request, f"Restock #{restock.pk} {done}.")
 
 
 def _received_message(restock: Restock, quantity: int) -> str:

@@ -325,26 +325,19 @@ def restock_create(
 
 
 def restock_update(
-    *,
-    restock: Restock,
-    quantity: int | None = None,
-    expected_date: date | None = None,
-    location: Location | None = None,
+    *, restock: Restock, quantity: int, expected_date: date, location: Location | None
 ) -> Restock:
     """Change an open restock's plan (never its status or what was received)."""
     with transaction.atomic():
         locked = Restock.objects.select_for_update().get(pk=restock.pk)
         if locked.status != RestockStatus.OPEN:
             raise InventoryError(f"restock {locked.pk} is {locked.status} and cannot be changed")
-        if quantity is not None:
-            if quantity < locked.received_quantity:
-                raise InventoryError(
-                    f"{locked.received_quantity} were already received: "
-                    "the quantity cannot be less than that"
-                )
-            locked.quantity = quantity
-        locked.expected_date = expected_date or locked.expected_date
-        locked.location = location if location is not None else locked.location
+        if quantity < locked.received_quantity:
+            raise InventoryError(
+                f"{locked.received_quantity} were already received: "
+                "the quantity cannot be less than that"
+            )
+        locked.quantity, locked.expected_date, locked.location = quantity, expected_date, location
         locked.full_clean()
         locked.save(update_fields=["quantity", "expected_date", "location"])
     return locked

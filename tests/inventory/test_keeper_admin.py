@@ -82,7 +82,9 @@ def test_cancel_keeps_receipts_and_a_cancelled_or_received_restock_is_final(stoc
     with pytest.raises(services.InventoryError, match="cancelled and cannot be received"):
         services.restock_receive(restock=restock, actor="t", location=here)
     with pytest.raises(services.InventoryError, match="cannot be changed"):
-        services.restock_update(restock=restock, quantity=9)
+        services.restock_update(
+            restock=restock, quantity=9, expected_date=restock.expected_date, location=None
+        )
     assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 1
     done = services.restock_create(item=item, quantity=1, expected_date=timezone.localdate())
     services.restock_receive(restock=done, actor="t", location=here)
@@ -95,8 +97,14 @@ def test_restock_quantity_cannot_drop_below_what_was_received(stock):
     restock = services.restock_create(item=item, quantity=5, expected_date=timezone.localdate())
     services.restock_receive(restock=restock, actor="t", location=here, quantity=3)
     with pytest.raises(services.InventoryError, match="3 were already received"):
-        services.restock_update(restock=restock, quantity=2)
-    assert services.restock_update(restock=restock, quantity=3).quantity == 3
+        services.restock_update(
+            restock=restock, quantity=2, expected_date=restock.expected_date, location=here
+        )
+    later = restock.expected_date + timedelta(days=1)
+    changed = services.restock_update(
+        restock=restock, quantity=3, expected_date=later, location=None
+    )
+    assert (changed.quantity, changed.expected_date, changed.location) == (3, later, None)
 
 
 def test_history_balance_and_series_come_from_the_ledger(stock):
@@ -236,3 +244,49 @@ def test_keeper_adds_items_and_restocks_through_services_but_no_users(solo, keep
     assert client.get("/admin/auth/user/").status_code == 403
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/inventory/reportsettings/").status_code == 403
+
+
+def test_restock_list_actions_receive_in_full_or_cancel_with_one_message_each(solo, keeper_client):
+    _, only, item, _ = solo
+    with schema_context("solo_keeper"):
+        day = timezone.localdate()
+        placed = services.restock_create(item=item, quantity=2, expected_date=day, location=only)
+        nowhere = services.restock_create(item=item, quantity=2, expected_date=day)
+    answer = keeper_client.post(
+        "/admin/inventory/restock/",
+        {"action": "receive_selected", "_selected_action": [placed.pk, nowhere.pk], "index": 0},
+        follow=True,
+    )
+    text = answer.content.decode()
+    assert f"Restock #{placed.pk} received." in text
+    assert text.count(f"Restock #{nowhere.pk}: this restock has no location") == 1
+    keeper_client.post(
+        "/admin/inventory/restock/",
+        {"action": "cancel_selected", "_selected_action": [placed.pk, nowhere.pk], "index": 0},
+    )
+    with schema_context("solo_keeper"):
+        from inventory.models import Restock
+
+        statuses = dict(
+            Restock.objects.filter(pk__in=[placed.pk, nowhere.pk]).values_list("pk", "status")
+        )
+        assert statuses == {placed.pk: "received", nowhere.pk: "cancelled"}
+        assert selectors.stock_by_location(sku=item.sku) == [{"location": "ONLY", "quantity": 2}]
+
+
+def test_cancel_page_asks_then_cancels_and_a_received_restock_offers_neither(solo, keeper_client):
+    _, only, item, _ = solo
+    with schema_context("solo_keeper"):
+        day = timezone.localdate()
+        restock = services.restock_create(item=item, quantity=1, expected_date=day, location=only)
+    url = f"/admin/inventory/restock/{restock.pk}/cancel/"
+    assert b"Cancel what is still open" in keeper_client.get(url).content
+    done = keeper_client.post(url, follow=True).content.decode()
+    assert f"Restock #{restock.pk} cancelled." in done and "restock-receive" not in done
+    again = keeper_client.post(url, follow=True).content.decode()  # a resent POST: no change
+    assert f"Restock #{restock.pk} cancelled." in again
+    receive = keeper_client.post(
+        f"/admin/inventory/restock/{restock.pk}/receive/",
+        {"location": only.pk, "quantity": 1, "token": "6f1c7a54-3b0e-4a53-9a43-1d8c3a3c0b11"},
+    )
+    assert receive.content.decode().count("is cancelled and cannot be received") == 1
