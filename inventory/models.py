@@ -183,7 +183,7 @@ class LowStockReport(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.item_count} low on {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.item_count} low on {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class ReportSettings(models.Model):

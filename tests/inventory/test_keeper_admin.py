@@ -290,3 +290,38 @@ def test_cancel_page_asks_then_cancels_and_a_received_restock_offers_neither(sol
         {"location": only.pk, "quantity": 1, "token": "6f1c7a54-3b0e-4a53-9a43-1d8c3a3c0b11"},
     )
     assert receive.content.decode().count("is cancelled and cannot be received") == 1
+
+
+def test_rest_receive_is_unchanged_and_takes_what_a_partial_receipt_left(server, tenant_a, stock):
+    from inventory.tenancy.services import token_issue
+    from tests.api.conftest import ALPHA, make_client
+
+    item, here = stock
+    day = timezone.localdate()
+    part = services.restock_create(item=item, quantity=10, expected_date=day, location=here)
+    services.restock_receive(restock=part, actor="user:kim", quantity=4)
+    dropped = services.restock_create(item=item, quantity=3, expected_date=day, location=here)
+    services.restock_cancel(restock=dropped)
+    raw = token_issue(
+        tenant=tenant_a, name=f"rest-{item.sku}", scopes=["stock:read", "stock:write"]
+    ).raw
+    with make_client(server, ALPHA, raw) as api:
+        rest = api.post(f"/restocks/{part.pk}/receive", json={})
+        assert rest.status_code == 200, rest.text
+        assert set(rest.json()) == {
+            "id",
+            "sku",
+            "quantity",
+            "expected_date",
+            "location",
+            "status",
+            "receipt",
+            "created_at",
+        }
+        assert (rest.json()["status"], rest.json()["quantity"]) == ("received", 10)
+        again = api.post(f"/restocks/{part.pk}/receive", json={})
+        assert again.json()["receipt"] == rest.json()["receipt"]
+        refused = api.post(f"/restocks/{dropped.pk}/receive", json={})
+        assert refused.status_code == 400 and "cancelled" in refused.json()["error"]["message"]
+    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 10
+    assert Movement.objects.get(pk=rest.json()["receipt"]).quantity == 6

@@ -444,6 +444,9 @@ def test_phone_keeper_moves_and_counts(phone, base, unique_sku):
         {"from_location": "MAIN", "to_location": "SHOP", "quantity": "5", "reason": "phone"},
     )
     assert phone.evaluate("document.documentElement.scrollWidth") <= 400
+    phone.click("a.move-count")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 400
+    shot(phone, "phone-count.png")
     assert "Counted 2" in do_move(
         phone, base, item, "count", {"location": "SHOP", "counted": "2", "reason": "phone"}
     )
