@@ -325,3 +325,22 @@ def test_rest_receive_is_unchanged_and_takes_what_a_partial_receipt_left(server,
         assert refused.status_code == 400 and "cancelled" in refused.json()["error"]["message"]
     assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 10
     assert Movement.objects.get(pk=rest.json()["receipt"]).quantity == 6
+
+
+def test_time_zone_names_are_validated_and_a_vanished_zone_falls_back_to_utc(solo, keeper_client):
+    from django.core.exceptions import ValidationError
+
+    from inventory.tenancy.models import Tenant
+    from inventory.tenancy.validators import validate_time_zone
+
+    assert validate_time_zone("Europe/Berlin") == "Europe/Berlin"
+    for bad in ("Mars/Olympus", "", "../../etc/passwd", "UTC\x00"):
+        with pytest.raises(ValidationError, match="unknown time zone"):
+            validate_time_zone(bad)
+    tenant = solo[0]
+    Tenant.objects.filter(pk=tenant.pk).update(time_zone="Gone/Away")  # e.g. tzdata changed
+    try:
+        page = keeper_client.get("/admin/inventory/movement/")
+        assert page.status_code == 200 and b"Times are in UTC." in page.content
+    finally:
+        Tenant.objects.filter(pk=tenant.pk).update(time_zone="UTC")
