@@ -322,9 +322,7 @@ class ItemAdmin(ExportMixin):
             except StocktakeError as exc:
                 upload.add_error("file", f"{exc}; nothing was imported")
             else:
-                token = uuid.uuid4().hex
-                request.session[STOCKTAKE_SESSION_KEY + token] = text
-                context["token"] = token
+                context["token"] = _stash_upload(request, text)
         return self.form_page(request, "item/import.html", **context)
 
     def _import_apply(self, request: HttpRequest) -> HttpResponse:
@@ -369,6 +367,17 @@ class ItemAdmin(ExportMixin):
     def get_readonly_fields(self, request: HttpRequest, obj: Item | None = None) -> tuple[str, ...]:
         # The SKU is the item's identity across every interface; it cannot change once created.
         return (*self.readonly_fields, "sku") if obj else self.readonly_fields
+
+
+def _stash_upload(request: HttpRequest, text: str) -> str:
+    """Keep an uploaded stocktake in the session until it is applied; only the latest one
+    (an earlier preview that was never applied is forgotten). Returns its one-time token."""
+    stale = [k for k in request.session.keys() if k.startswith(STOCKTAKE_SESSION_KEY)]  # noqa: SIM118 - a session is not iterable
+    for key in stale:
+        del request.session[key]
+    token = uuid.uuid4().hex
+    request.session[STOCKTAKE_SESSION_KEY + token] = text
+    return token
 
 
 def _read_upload(upload: Any) -> str:

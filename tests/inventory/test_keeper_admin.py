@@ -241,6 +241,15 @@ def test_keeper_adds_items_and_restocks_through_services_but_no_users(solo, keep
     with schema_context("solo_keeper"):
         created = Restock.objects.get(item=item)
         assert (created.status, created.received_quantity, created.receipt_id) == ("open", 0, None)
+    location = client.post("/admin/inventory/location/add/", {"code": "SECOND", "name": "Two"})
+    assert location.status_code == 302, location.content[:300]
+    with schema_context("solo_keeper"):
+        second = Location.objects.get(code="SECOND")
+    renamed = client.post(f"/admin/inventory/location/{second.pk}/change/", {"name": "Shelf 2"})
+    assert renamed.status_code == 302
+    with schema_context("solo_keeper"):
+        assert Location.objects.get(pk=second.pk).name == "Shelf 2"
+        second.delete()  # the other tests of this module expect one location
     assert client.get("/admin/auth/user/").status_code == 403
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/inventory/reportsettings/").status_code == 403
@@ -344,3 +353,24 @@ def test_time_zone_names_are_validated_and_a_vanished_zone_falls_back_to_utc(sol
         assert page.status_code == 200 and b"Times are in UTC." in page.content
     finally:
         Tenant.objects.filter(pk=tenant.pk).update(time_zone="UTC")
+
+
+def test_stocktake_upload_refuses_non_utf8_oversized_and_bad_headers(solo, keeper_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inventory.admin import STOCKTAKE_MAX_BYTES
+
+    cases = {
+        b"sku,name,location,quantity\nSOLO-1,,ONLY,\xff\n": "not UTF-8",
+        b"sku;name;location;quantity\n": "line 1: the header must be exactly",
+        b"sku,name,location,quantity\n" + b"X" * STOCKTAKE_MAX_BYTES: "larger than 1024 KiB",
+    }
+    for body, why in cases.items():
+        answer = keeper_client.post(
+            "/admin/inventory/item/import/", {"file": SimpleUploadedFile("s.csv", body)}
+        )
+        text = answer.content.decode()
+        assert answer.status_code == 200 and text.count(why) == 1, why
+        assert "nothing was imported" in text and 'name="apply"' not in text
+    with schema_context("solo_keeper"):
+        assert not Movement.objects.filter(actor__endswith=":import").exists()
