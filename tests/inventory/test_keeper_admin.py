@@ -374,3 +374,33 @@ def test_stocktake_upload_refuses_non_utf8_oversized_and_bad_headers(solo, keepe
         assert "nothing was imported" in text and 'name="apply"' not in text
     with schema_context("solo_keeper"):
         assert not Movement.objects.filter(actor__endswith=":import").exists()
+
+
+def test_oversized_and_malformed_move_input_is_a_form_error_and_records_nothing(
+    solo, keeper_client
+):
+    _, only, item, _ = solo
+    token = "0f0e0d0c-0b0a-4908-8706-050403020100"
+    with schema_context("solo_keeper"):
+        before = Movement.objects.filter(item=item).count()
+    cases = [
+        ("receive", {"to_location": only.pk, "quantity": "2147483648", "reason": "r"}),
+        ("receive", {"to_location": only.pk, "quantity": "1", "reason": "r" * 256}),
+        ("receive", {"to_location": "999999", "quantity": "1", "reason": "r"}),
+        ("receive", {"to_location": only.pk, "quantity": "1e3", "reason": "r"}),
+        ("adjust", {"location": only.pk, "change": "-2147483648", "reason": "r"}),
+        ("count", {"location": only.pk, "counted": "-1", "reason": "r"}),
+        (
+            "transfer",
+            {"from_location": only.pk, "to_location": only.pk, "quantity": "1", "reason": "r"},
+        ),
+        ("issue", {"from_location": only.pk, "quantity": "1", "reason": ""}),
+    ]
+    for move, form in cases:
+        answer = keeper_client.post(
+            f"/admin/inventory/item/{item.pk}/{move}/", form | {"token": token}
+        )
+        assert answer.status_code == 200, (move, form)
+        assert b"errorlist" in answer.content or b"errornote" in answer.content, (move, form)
+    with schema_context("solo_keeper"):
+        assert Movement.objects.filter(item=item).count() == before
