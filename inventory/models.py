@@ -1,7 +1,7 @@
 """Per-tenant inventory data. Models hold data and invariants; rules live in services."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inventory.validators import SKU_MAX_LENGTH, validate_sku
@@ -82,6 +82,13 @@ class Movement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            (
+                "record_movement",
+                "Can record stock movements (receive, issue, transfer, count, adjust)",
+            ),
+            ("import_stocktake", "Can import a stocktake"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="movement_quantity_positive"),
             models.CheckConstraint(
@@ -101,7 +108,8 @@ class RestockStatus(models.TextChoices):
 
 
 class Restock(models.Model):
-    """Expected inbound stock. Receiving it records a receipt movement."""
+    """Expected inbound stock. Each receipt (full or partial) records a receipt movement;
+    `status` and `received_quantity` change only through services.restock_receive/_cancel."""
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="restocks")
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT)
@@ -111,19 +119,37 @@ class Restock(models.Model):
         max_length=10, choices=RestockStatus.choices, default=RestockStatus.OPEN
     )
     receipt = models.OneToOneField(
-        Movement, null=True, blank=True, on_delete=models.PROTECT, related_name="restock"
+        Movement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="restock",
+        help_text="The receipt that completed it (partial receipts are in the ledger too).",
     )
+    received_quantity = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["expected_date", "id"]
         indexes = [models.Index(fields=["item", "status", "expected_date"])]
+        permissions = [("receive_restock", "Can receive or cancel a restock")]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="restock_quantity_positive")
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="restock_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(received_quantity__lte=F("quantity")),
+                name="restock_received_within_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.item.sku} on {self.expected_date} ({self.status})"
+
+    @property
+    def remaining(self) -> int:
+        """What is still expected (0 once received or cancelled)."""
+        if self.status != RestockStatus.OPEN:
+            return 0
+        return self.quantity - self.received_quantity
 
 
 # --- Low-stock job (issue 7): written by inventory.reports, shown in the tenant admin ----------
@@ -157,7 +183,7 @@ class LowStockReport(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.item_count} low on {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.item_count} low on {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class ReportSettings(models.Model):

@@ -4,11 +4,22 @@
 the MCP tool and the `check_stock` command all call it, so they cannot disagree.
 """
 
+from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
 from django.db import connection
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from inventory.models import Item, Movement, Restock, RestockStatus, StockLevel
@@ -115,3 +126,65 @@ def ledger_balance(*, item: Item) -> dict[int, int]:
     ):
         balance[loc] = balance.get(loc, 0) - qty
     return balance
+
+
+# --- History: the ledger seen per item ---------------------------------------------------------
+
+
+def movement_signed_delta() -> Case:
+    """A movement's change to its item's total on-hand: + arrives, - leaves, 0 for a transfer."""
+    return Case(
+        When(to_location__isnull=True, then=-F("quantity")),
+        When(from_location__isnull=True, then=F("quantity")),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _balance_after() -> Coalesce:
+    # The item's total after this movement: every movement of the item up to it (by id, the
+    # ledger's insertion order). A subquery, not a window, so list filters cannot change it.
+    upto = (
+        Movement.objects.filter(item=OuterRef("item"), id__lte=OuterRef("id"))
+        .order_by()
+        .values("item")
+        .annotate(total=Sum(movement_signed_delta()))
+        .values("total")
+    )
+    return Coalesce(Subquery(upto, output_field=IntegerField()), Value(0))
+
+
+def ledger_with_balance() -> QuerySet[Movement]:
+    """The ledger annotated with `delta` (signed change to the item's total) and `balance`
+    (the item's total on-hand right after the movement)."""
+    return Movement.objects.select_related("item", "from_location", "to_location").annotate(
+        delta=movement_signed_delta(), balance=_balance_after()
+    )
+
+
+def item_recent_movements(*, item: Item, limit: int = 20) -> list[Movement]:
+    """The item's latest movements, newest first, with `delta` and `balance`."""
+    return list(ledger_with_balance().filter(item=item).order_by("-id")[:limit])
+
+
+def item_stock_series(*, item: Item, days: int = 90) -> list[tuple[date, int]]:
+    """The item's total on-hand at the end of each of the last `days` days (today included,
+    in the current time zone), rebuilt from the ledger alone."""
+    tz = timezone.get_current_timezone()
+    start = timezone.localdate() - timedelta(days=days - 1)
+    start_at = datetime.combine(start, time.min, tzinfo=tz)
+    moves = Movement.objects.filter(item=item).order_by()
+    opening = moves.filter(created_at__lt=start_at).aggregate(t=Sum(movement_signed_delta()))
+    per_day = dict(
+        moves.filter(created_at__gte=start_at)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(change=Sum(movement_signed_delta()))
+        .values_list("day", "change")
+    )
+    balance, series = opening["t"] or 0, []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        balance += per_day.get(day, 0)
+        series.append((day, balance))
+    return series

@@ -80,6 +80,14 @@ def location_create(*, code: str, name: str) -> Location:
     return location
 
 
+def location_update(*, location: Location, name: str) -> Location:
+    """Rename a location; its code is its identity in every interface and stays."""
+    location.name = name
+    location.full_clean()
+    location.save(update_fields=["name"])
+    return location
+
+
 def _plan(kind: str, quantity: int, from_loc: Location | None, to_loc: Location | None) -> None:
     if not 0 < quantity <= MAX_QUANTITY:
         raise OutOfRange(f"quantity must be a whole number from 1 to {MAX_QUANTITY}")
@@ -295,6 +303,18 @@ def stock_count(
     ).movement
 
 
+@transaction.atomic
+def stock_count_many(
+    *, counts: list[tuple[Item, int]], location: Location, actor: str, reason: str
+) -> int:
+    """Record several counts at one location, all or none; return how many moved stock."""
+    recorded = [
+        stock_count(item=item, location=location, counted=counted, actor=actor, reason=reason)
+        for item, counted in counts
+    ]
+    return sum(1 for movement in recorded if movement is not None)
+
+
 def restock_create(
     *, item: Item, quantity: int, expected_date: date, location: Location | None = None
 ) -> Restock:
@@ -304,28 +324,92 @@ def restock_create(
     return restock
 
 
+def restock_update(
+    *, restock: Restock, quantity: int, expected_date: date, location: Location | None
+) -> Restock:
+    """Change an open restock's plan (never its status or what was received)."""
+    with transaction.atomic():
+        locked = Restock.objects.select_for_update().get(pk=restock.pk)
+        if locked.status != RestockStatus.OPEN:
+            raise InventoryError(f"restock {locked.pk} is {locked.status} and cannot be changed")
+        if quantity < locked.received_quantity:
+            raise InventoryError(
+                f"{locked.received_quantity} were already received: "
+                "the quantity cannot be less than that"
+            )
+        locked.quantity, locked.expected_date, locked.location = quantity, expected_date, location
+        locked.full_clean()
+        locked.save(update_fields=["quantity", "expected_date", "location"])
+    return locked
+
+
+def _receipt_key(restock: Restock) -> str:
+    # A receipt of everything in one go keeps the original key (the REST API's replay relies on
+    # it); a later part is keyed by what had been received before it, so a retry replays.
+    if restock.received_quantity == 0:
+        return f"restock-{restock.pk}"
+    return f"restock-{restock.pk}-after-{restock.received_quantity}"
+
+
 @transaction.atomic
 def restock_receive(
-    *, restock: Restock, actor: str, location: Location | None = None
+    *,
+    restock: Restock,
+    actor: str,
+    location: Location | None = None,
+    quantity: int | None = None,
+    idempotency_key: str | None = None,
 ) -> MovementResult:
-    """Mark an open restock received by recording a receipt; receiving again replays it."""
+    """Receive an open restock in full or in part (`quantity`), recording a receipt movement
+    into `location` (default: the restock's). What is not received yet stays open.
+
+    Receiving a fully received restock again without a quantity replays its receipt; a repeated
+    `idempotency_key` replays that receipt and changes nothing.
+    """
     restock = Restock.objects.select_for_update().get(pk=restock.pk)
-    if restock.status == RestockStatus.RECEIVED and restock.receipt is not None:
+    if idempotency_key and (done := Movement.objects.filter(idempotency_key=idempotency_key)):
+        if done.get().reason != f"restock #{restock.pk}":
+            raise IdempotencyConflict(
+                f"idempotency key {idempotency_key!r} was used for another move"
+            )
+        return MovementResult(movement=done.get(), replayed=True)
+    if restock.status == RestockStatus.RECEIVED and restock.receipt and quantity is None:
         return MovementResult(movement=restock.receipt, replayed=True)
     if restock.status != RestockStatus.OPEN:
         raise InventoryError(f"restock {restock.pk} is {restock.status} and cannot be received")
+    remaining = restock.quantity - restock.received_quantity
+    wanted = remaining if quantity is None else quantity
+    if not 0 < wanted <= remaining:
+        raise OutOfRange(f"restock {restock.pk} has {remaining} left to receive, not {wanted}")
     target = location or restock.location
     if target is None:
         raise InventoryError("this restock has no location: say where it was received")
     result = movement_record(
         kind=MovementKind.RECEIPT,
         item=restock.item,
-        quantity=restock.quantity,
+        quantity=wanted,
         to_location=target,
         actor=actor,
         reason=f"restock #{restock.pk}",
-        idempotency_key=f"restock-{restock.pk}",
+        idempotency_key=idempotency_key or _receipt_key(restock),
     )
-    restock.status, restock.receipt = RestockStatus.RECEIVED, result.movement
-    restock.save(update_fields=["status", "receipt"])
+    restock.received_quantity += wanted
+    fields = ["received_quantity"]
+    if restock.received_quantity == restock.quantity:
+        restock.status, restock.receipt = RestockStatus.RECEIVED, result.movement
+        fields += ["status", "receipt"]
+    restock.save(update_fields=fields)
     return result
+
+
+@transaction.atomic
+def restock_cancel(*, restock: Restock) -> Restock:
+    """Cancel what is still open of a restock (a partly received one keeps its receipts).
+    Cancelling a cancelled restock changes nothing; a received one cannot be cancelled."""
+    restock = Restock.objects.select_for_update().get(pk=restock.pk)
+    if restock.status == RestockStatus.RECEIVED:
+        raise InventoryError(f"restock {restock.pk} is received and cannot be cancelled")
+    if restock.status == RestockStatus.OPEN:
+        restock.status = RestockStatus.CANCELLED
+        restock.save(update_fields=["status"])
+    return restock

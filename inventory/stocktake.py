@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from inventory import services
-from inventory.models import Item, Location
+from inventory.models import Item, Location, StockLevel
 from inventory.validators import validate_sku
 
 COLUMNS = ("sku", "name", "location", "quantity")
@@ -81,9 +81,65 @@ def stocktake_parse(stream: TextIO) -> list[StocktakeRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class PreviewRow:
+    """What applying one row would do: on-hand now (None: nothing recorded yet) and after."""
+
+    line: int
+    sku: str
+    location: str
+    on_hand: int | None
+    counted: int
+    new_item: bool
+    new_location: bool
+
+    @property
+    def change(self) -> int:
+        return self.counted - (self.on_hand or 0)
+
+
+def _require_name(row: StocktakeRow) -> None:
+    if not row.name:
+        raise StocktakeError(row.line, f"{row.sku} is a new item and needs a name")
+
+
+def stocktake_preview(rows: list[StocktakeRow]) -> list[PreviewRow]:
+    """What stocktake_import would change, row by row, without writing anything.
+    Raises StocktakeError for a row the import would refuse."""
+    skus, codes = {r.sku for r in rows}, {r.location for r in rows}
+    known_items = set(Item.objects.filter(sku__in=skus).values_list("sku", flat=True))
+    known_locations = set(Location.objects.filter(code__in=codes).values_list("code", flat=True))
+    levels = {
+        (sku, code): on_hand
+        for sku, code, on_hand in StockLevel.objects.filter(
+            item__sku__in=skus, location__code__in=codes
+        ).values_list("item__sku", "location__code", "on_hand")
+    }
+    preview = []
+    for row in rows:
+        if row.sku not in known_items:
+            _require_name(row)
+        preview.append(
+            PreviewRow(
+                line=row.line,
+                sku=row.sku,
+                location=row.location,
+                on_hand=levels.get((row.sku, row.location)),
+                counted=row.quantity,
+                new_item=row.sku not in known_items,
+                new_location=row.location not in known_locations,
+            )
+        )
+    return preview
+
+
 @transaction.atomic
 def stocktake_import(
-    *, rows: Iterable[StocktakeRow], actor: str, on_row: Callable[[], None] = lambda: None
+    *,
+    rows: Iterable[StocktakeRow],
+    actor: str,
+    on_row: Callable[[], None] = lambda: None,
+    reason: str = "stocktake",
 ) -> StocktakeResult:
     """Apply a parsed stocktake in one transaction: create missing items and locations, and
     record a count movement for each difference. Importing the same file again records nothing."""
@@ -91,8 +147,7 @@ def stocktake_import(
     for row in rows:
         item = Item.objects.filter(sku=row.sku).first()
         if item is None:
-            if not row.name:
-                raise StocktakeError(row.line, f"{row.sku} is a new item and needs a name")
+            _require_name(row)
             item, items_created = (
                 services.item_create(sku=row.sku, name=row.name),
                 items_created + 1,
@@ -101,7 +156,9 @@ def stocktake_import(
         if location is None:
             location = services.location_create(code=row.location, name=row.location)
             locations_created += 1
-        if services.stock_count(item=item, location=location, counted=row.quantity, actor=actor):
+        if services.stock_count(
+            item=item, location=location, counted=row.quantity, actor=actor, reason=reason
+        ):
             movements += 1
         count += 1
         on_row()

@@ -5,12 +5,20 @@ from django.db import models
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
+from inventory.tenancy.validators import validate_time_zone
+
 
 class Tenant(TenantMixin):
     """One customer; its inventory lives in the PostgreSQL schema `schema_name`."""
 
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],  # type: ignore[list-item]
+        help_text="IANA name (e.g. Europe/Berlin): every date and time in this tenant's admin.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     auto_create_schema = True

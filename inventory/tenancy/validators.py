@@ -1,6 +1,7 @@
-"""Validation of tenant schema names (stricter than PostgreSQL's own rules)."""
+"""Validation of tenant fields: schema names (stricter than PostgreSQL's own rules), time zones."""
 
 import re
+import zoneinfo
 
 from django.core.exceptions import ValidationError
 
@@ -61,3 +62,13 @@ def _mcp_allowed(host: str) -> bool:
 
     patterns = [p.lower() for p in getattr(settings, "MCP_ALLOWED_HOSTS", []) if p != "*"]
     return any(is_same_domain(host, pattern) for pattern in patterns)
+
+
+def validate_time_zone(value: str) -> str:
+    """Return value if it names an IANA time zone this machine knows, else ValidationError."""
+    if not isinstance(value, str) or value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin",
+            code="invalid_time_zone",
+        )
+    return value
