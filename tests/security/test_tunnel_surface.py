@@ -37,7 +37,9 @@ PATHS += ["/api/v1/stock/X", "/healthz", "/static/admin/css/base.css", "/mcp/../
 @pytest.fixture
 def edge(tmp_path: Path) -> Iterator[Sshd]:
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen") or os.geteuid() != 0:
-        pytest.fail("needs Debian's OpenSSH and root (the edge runs sshd): run `make test-deps` as root")
+        pytest.fail(
+            "needs Debian's OpenSSH and root (the edge runs sshd): run `make test-deps` as root"
+        )
     sshd = Sshd(tmp_path).start()
     yield sshd
     sshd.kill()
