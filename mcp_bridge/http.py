@@ -25,6 +25,7 @@ from django.http.request import split_domain_port, validate_host
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.ops.limits import send_json
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import SCOPE_KEY, Principal
 
@@ -50,14 +51,14 @@ class McpGate:
         host = headers.get("host", "")
         if origin is not None and not origin_allowed(origin, self.conf.allowed_origins, host=host):
             logger.warning("mcp: refused Origin %r", origin[:200])
-            await _send_json(
+            await send_json(
                 send, 403, {"error": "forbidden", "error_description": "Origin not allowed"}
             )
             return
         if scope["method"] != "POST":
             # Stateless JSON mode: no standalone SSE stream (GET) and no session to end (DELETE).
             body = {"error": "method_not_allowed", "error_description": "use POST"}
-            await _send_json(send, 405, body, [(b"allow", b"POST")])
+            await send_json(send, 405, body, [(b"allow", b"POST")])
             return
         raw = _bearer(headers.get("authorization"))
         if raw is None:
@@ -87,7 +88,7 @@ class McpGate:
         }[status]
         body = {"error": error, "error_description": description}
         headers = [(b"retry-after", str(retry_after).encode())]
-        await _send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
+        await send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
 
     def _check(
         self, raw: str, host: str, address: str, tool_call: bool
@@ -121,7 +122,7 @@ class McpGate:
         # an OAuth flow that cannot succeed instead of reporting a bad token.
         challenge = "Bearer " + ", ".join(parts)
         body = {"error": error or "invalid_request", "error_description": "authentication required"}
-        await _send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
+        await send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
 
 
 def origin_allowed(origin: str, allowed: tuple[str, ...], *, host: str = "") -> bool:
@@ -236,28 +237,14 @@ def protected_resource_metadata(resource: str) -> dict[str, Any]:
     }
 
 
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"cache-control", b"no-store"),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
 async def send_metadata(scope: Scope, receive: Receive, send: Send, conf: McpSettings) -> None:
     """Serve the protected-resource metadata document (GET only)."""
     if scope.get("method") not in ("GET", "HEAD"):
-        await _send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
+        await send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
         return
     resource = resource_url(scope, conf)
     if resource is None:
         body = {"error": "not_found", "error_description": "unknown host; set MCP_RESOURCE_URL"}
-        await _send_json(send, 404, body)
+        await send_json(send, 404, body)
         return
-    await _send_json(send, 200, protected_resource_metadata(resource))
+    await send_json(send, 200, protected_resource_metadata(resource))

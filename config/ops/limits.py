@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,27 +26,28 @@ from config.ops.conf import OpsSettings, ops_settings
 DEADLINE_PREFIXES = ("/mcp", "/api/")
 
 
-def error_response_body(code: str, message: str) -> bytes:
-    """The project's one error shape, {"error": {"code", "message", "fields"}}."""
-    return json.dumps({"error": {"code": code, "message": message, "fields": {}}}).encode()
-
-
-async def send_error(
-    send: Send, status: int, code: str, message: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], extra: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
-    body = error_response_body(code, message)
+    """One complete JSON response, never cached."""
+    payload = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
+        (b"content-length", str(len(payload)).encode()),
         (b"cache-control", b"no-store"),
         *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": payload})
 
 
-class _TooLarge(Exception):
-    pass
+async def send_error(
+    send: Send, status: int, code: str, message: str, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """The project's one error shape, {"error": {"code", "message", "fields"}}."""
+    await send_json(
+        send, status, {"error": {"code": code, "message": message, "fields": {}}}, extra
+    )
 
 
 class RequestLimits:

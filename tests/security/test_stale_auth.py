@@ -125,4 +125,5 @@ def test_revoked_token_with_pool_exhausted(tenant_a, tenant_b, unique_sku) -> No
             for holder in holders:
                 holder.join(30)
         assert_no_stock(result, 6543)
-        assert "pool" in srv.log().lower() or not isinstance(result, Exception)
+        # The failure mode was really exercised: the token lookup found no free connection.
+        assert "mcp auth: database unavailable (OperationalError); cached=True" in srv.log()
