@@ -78,6 +78,11 @@ def _connector(name: str) -> psutil.Process | None:
     return leaders[0] if len(leaders) == 1 else None
 
 
+def _connected_under(name: str, pid: int) -> bool:
+    state = tunnel_state(name)
+    return state["state"] == "connected" and state["holder"]["pid"] == pid
+
+
 def test_readiness_loss_restarts_the_whole_process_group(upstream: Upstream, tmp_path: Path):
     name, public = unique_name("cf"), free_port()
     env = _env(name, upstream, tmp_path, public, FAKE_CF_GRANDCHILD="1")
@@ -138,10 +143,7 @@ def test_worker_sigkill_takes_the_connector_and_its_helpers_at_once(
         wait_until(lambda: not any(pid_alive(p) for p in family), 5, "helper killed too")
         second = celery_worker(env, tmp_path / "w2.log", f"cf2-{name}@%h")
         wait_until(
-            lambda: (
-                tunnel_state(name)["state"] == "connected"
-                and tunnel_state(name)["holder"]["pid"] == second.pid
-            ),
+            lambda: _connected_under(name, second.pid),  # one read: no race between two
             60,
             "restored under worker 2",
         )
