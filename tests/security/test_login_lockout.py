@@ -85,7 +85,8 @@ def test_without_a_trusted_proxy_x_forwarded_for_cannot_dodge_the_lock(server): 
 
     schema = f"lock_{uuid.uuid4().hex[:8]}"
     host = f"{schema.replace('_', '-')}.localhost"
-    provision(schema, host)
+    with schema_context("public"):  # tenants are created from the public schema
+        provision(schema, host)
     for _ in range(5):
         _attempt(server, host, make_user(schema), "wrong-password", new_address())
     _assert_locked(
