@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from tests.inventory.test_admin_browser import browser  # noqa: F401 - the Chromium fixture
+from tests.inventory.conftest import browser  # noqa: F401 - the Chromium fixture
 
 HOST = "alpha.localhost"
 

@@ -13,14 +13,14 @@ import httpx
 import pytest
 
 from tests.mcp_bridge.helpers import MCP_HEADERS, issue, stock_item, tool_call
-from tests.support import LiveServer, TcpProxy, database_url_via, db_proxy_target, live_server
+from tests.support import LiveServer, TcpProxy, database_proxy, database_url_via, live_server
 
 WITHIN = 5.0
 
 
 @pytest.fixture
 def frozen_setup() -> Iterator[tuple[TcpProxy, LiveServer]]:
-    proxy = TcpProxy(db_proxy_target())
+    proxy = database_proxy()
     try:
         with live_server(DATABASE_URL=database_url_via(proxy.port)) as srv:
             yield proxy, srv

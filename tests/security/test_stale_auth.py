@@ -17,9 +17,10 @@ import psycopg
 import pytest
 from django.db import connection
 
+from config.ops.dbconn import psycopg_conninfo
 from inventory.tenancy.services import token_revoke
 from tests.mcp_bridge.helpers import issue, mcp_client, stock_item
-from tests.support import db_conninfo, live_server, table_locked
+from tests.support import live_server, table_locked
 
 
 def _check_stock(url: str, token: str, sku: str) -> Any:
@@ -63,7 +64,7 @@ def test_revoked_token_with_token_table_locked(server, tenant_a, unique_sku) -> 
 
 
 def _pg_ctl_and_data_dir() -> tuple[str, str]:
-    with psycopg.connect(**db_conninfo()) as conn:  # type: ignore[arg-type]
+    with psycopg.connect(**psycopg_conninfo()) as conn:
         data_dir = str(conn.execute("SHOW data_directory").fetchone()[0])  # type: ignore[index]
     pg_ctl = shutil.which("pg_ctl")
     try:
