@@ -9,10 +9,12 @@ TTL into the freeze), and every deadline has margin for a loaded machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -140,54 +142,58 @@ def test_frozen_postgresql_never_two_connectors(
         proxy.stop()
 
 
-def test_redis_blip_and_empty_restart_cost_nothing(sshd: Sshd, upstream: Upstream, tmp_path: Path):
-    """Holder and standby on a Redis of their own behind a proxy, lease TTL 20 s. Redis
-    unreachable for 10 s, then restarted empty: no handover, no failed request. An outage costs
-    nothing up to TTL - renew interval - fencing margin (20 - 1 - 3 = 16 s here; 15 - 3 - 3 = 9 s
-    with the production defaults): 10 s is well inside it on a loaded machine."""
+@contextlib.contextmanager
+def _pair_on_own_redis(
+    sshd: Sshd, upstream: Upstream, tmp_path: Path, prefix: str, remote: int, **extra: str
+) -> Iterator[tuple[str, RedisServer, TcpProxy, Proc]]:
+    """A holder (yielded) and a standby on a Redis of their own, reached through a proxy."""
     redis = RedisServer(tmp_path).start()
     proxy = TcpProxy(("127.0.0.1", redis.port))
-    name, remote = unique_name("redis"), free_port()
-    env = tunnel_env(
-        name,
-        upstream,
-        **ssh_env(sshd, remote),
-        TUNNEL_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0",
-        TUNNEL_LEASE_TTL="20",
-    )
+    name = unique_name(prefix)
+    url = f"redis://127.0.0.1:{proxy.port}/0"
+    env = tunnel_env(name, upstream, **ssh_env(sshd, remote), TUNNEL_REDIS_URL=url, **extra)
     first = run_tunnel(env, tmp_path / "first.log")
     second: Proc | None = None
     try:
         wait_until(lambda: _holder_connected(name, first.pid), 60, "first holds")
         second = run_tunnel(env, tmp_path / "second.log")
         wait_until(lambda: "standing by" in second.log(), 60, "the second stands by")
-        with Watch(sshd, lambda: remote) as watch:
-            started = time.monotonic()
-            proxy.freeze()  # Redis unreachable: requests hang, nothing is refused or closed
-            time.sleep(10)
-            proxy.thaw()
-            wait_until(lambda: "lease renewed again" in first.log(), 15, "renewed after blip")
-            redis.kill()  # Redis restarted without its data: the lease keys are gone
-            redis.start()
-            restarted = time.monotonic()
-            wait_until(
-                lambda: "re-claimed" in first.log(), 15, "the holder re-claims its lease first"
-            )
-            reclaimed = time.monotonic() - restarted
-            time.sleep(3)  # the standby would have taken the empty key by now
-            samples = watch.between(started, time.monotonic())
-        owner = lease_info(url=f"redis://127.0.0.1:{redis.port}/0", name=name).holder or {}
-        print(f"{len(samples)} samples; lease re-claimed {reclaimed:.1f}s after the restart")
-        assert owner.get("pid") == first.pid
-        assert all(ok for _, _, ok in samples), [s for s in samples if not s[2]]
-        assert all(pids == [first.pid] for _, pids, _ in samples), "handover or second connector"
-        assert "lease could not be renewed" not in first.log()
+        yield name, redis, proxy, first
     finally:
+        proxy.thaw()
         for proc in (second, first):
             if proc is not None:
                 proc.terminate(timeout=20)
         proxy.stop()
         redis.kill()
+
+
+def test_redis_blip_and_empty_restart_cost_nothing(sshd: Sshd, upstream: Upstream, tmp_path: Path):
+    """Holder and standby on a Redis of their own behind a proxy, lease TTL 20 s. Redis
+    unreachable for 10 s, then restarted empty: no handover, no failed request. An outage costs
+    nothing up to TTL - renew interval - fencing margin (20 - 1 - 3 = 16 s here; 15 - 3 - 3 = 9 s
+    with the production defaults): 10 s is well inside it on a loaded machine."""
+    remote = free_port()
+    pair = _pair_on_own_redis(sshd, upstream, tmp_path, "redis", remote, TUNNEL_LEASE_TTL="20")
+    with pair as (name, redis, proxy, first), Watch(sshd, lambda: remote) as watch:
+        started = time.monotonic()
+        proxy.freeze()  # Redis unreachable: requests hang, nothing is refused or closed
+        time.sleep(10)
+        proxy.thaw()
+        wait_until(lambda: "lease renewed again" in first.log(), 15, "renewed after blip")
+        redis.kill()  # Redis restarted without its data: the lease keys are gone
+        redis.start()
+        restarted = time.monotonic()
+        wait_until(lambda: "re-claimed" in first.log(), 15, "the holder re-claims its lease first")
+        reclaimed = time.monotonic() - restarted
+        time.sleep(3)  # the standby would have taken the empty key by now
+        samples = watch.between(started, time.monotonic())
+        owner = lease_info(url=redis.url, name=name).holder or {}
+        assert "lease could not be renewed" not in first.log()
+        assert owner.get("pid") == first.pid
+    print(f"{len(samples)} samples; lease re-claimed {reclaimed:.1f}s after the restart")
+    assert all(ok for _, _, ok in samples), [s for s in samples if not s[2]]
+    assert all(pids == [first.pid] for _, pids, _ in samples), "handover or second connector"
 
 
 def test_redis_away_longer_than_the_lease_fences_the_holder(
@@ -196,51 +202,30 @@ def test_redis_away_longer_than_the_lease_fences_the_holder(
     """Redis unreachable for 12 s, twice the 6 s lease TTL: the holder stops its connector
     before its lease could expire (by its own clock), nobody overlaps it, and when Redis returns
     one of the two workers takes the lease and serves again."""
-    redis = RedisServer(tmp_path).start()
-    proxy = TcpProxy(("127.0.0.1", redis.port))
-    name, remote = unique_name("fence"), free_port()
-    env = tunnel_env(
-        name,
-        upstream,
-        **ssh_env(sshd, remote),
-        TUNNEL_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0",
-    )
-    first = run_tunnel(env, tmp_path / "first.log")
-    second: Proc | None = None
-    try:
-        wait_until(lambda: _holder_connected(name, first.pid), 60, "first holds")
-        second = run_tunnel(env, tmp_path / "second.log")
-        wait_until(lambda: "standing by" in second.log(), 60, "the second stands by")
+    remote = free_port()
+    pair = _pair_on_own_redis(sshd, upstream, tmp_path, "fence", remote)
+    with pair as (name, redis, proxy, first), Watch(sshd, lambda: remote) as watch:
         direct = redis_lib.Redis.from_url(redis.url)
-        with Watch(sshd, lambda: remote) as watch:
-            # When Redis will drop the lease if nothing renews it, asked before the freeze.
-            expires = time.monotonic() + direct.pttl(lease_key(name)) / 1000
-            proxy.freeze()
-            frozen = time.monotonic()
-            wait_until(lambda: not sshd.client_connections(), 10, "connector stopped")
-            gone_at = time.monotonic()
-            gone = gone_at - frozen
-            time.sleep(max(0.0, frozen + 12 - time.monotonic()))
-            proxy.thaw()
-            thawed = time.monotonic()
-            wait_until(lambda: get_through(remote) is not None, 30, "served again")
-            back = time.monotonic() - thawed
+        # When Redis will drop the lease if nothing renews it, asked before the freeze.
+        expires = time.monotonic() + direct.pttl(lease_key(name)) / 1000
         direct.close()
-        early = expires - gone_at
-        print(
-            f"connector fenced {gone:.1f}s into the outage, {early:.1f}s before its lease could "
-            f"expire in Redis; served {back:.1f}s after the outage"
-        )
-        assert "fenced" in first.log()
-        assert early > 0, "the connector outlived its lease"
-        assert watch.most_connectors() == 1, "two connectors at once"
-    finally:
+        proxy.freeze()
+        frozen = time.monotonic()
+        wait_until(lambda: not sshd.client_connections(), 10, "connector stopped")
+        gone_at = time.monotonic()
+        time.sleep(max(0.0, frozen + 12 - time.monotonic()))
         proxy.thaw()
-        for proc in (second, first):
-            if proc is not None:
-                proc.terminate(timeout=20)
-        proxy.stop()
-        redis.kill()
+        thawed = time.monotonic()
+        wait_until(lambda: get_through(remote) is not None, 30, "served again")
+        back = time.monotonic() - thawed
+        assert "fenced" in first.log()
+    early = expires - gone_at
+    print(
+        f"connector fenced {gone_at - frozen:.1f}s into the outage, {early:.1f}s before its lease"
+        f" could expire in Redis; served {back:.1f}s after the outage"
+    )
+    assert early > 0, "the connector outlived its lease"
+    assert watch.most_connectors() == 1, "two connectors at once"
 
 
 def test_status_of_a_killed_holder_is_unknown_within_two_heartbeats(
