@@ -98,6 +98,10 @@ def _processes() -> dict[str, list[str]]:
             "127.0.0.1",
             "--port",
             str(MCP_PORT),
+            # As the Procfile: every tunnelled request comes from loopback, so no X-Forwarded-*
+            # is believed here, and the web process writes the access lines.
+            "--no-proxy-headers",
+            "--no-access-log",
         ],
         "worker": [
             *celery,

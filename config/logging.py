@@ -87,6 +87,19 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
+class ClientErrorFilter(logging.Filter):
+    """Drops the traceback from a logged 4xx answer (django.request logs PermissionDenied,
+    Http404 and bad requests with one): an ordinary refusal is one line, and a traceback in the
+    logs stays a sign of a real error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class RedactArgsFilter(logging.Filter):
     """Redacts each string argument of a record whose formatter unpacks `record.args` (uvicorn's
     access log: client, method, path with query string, version, status), keeping its shape."""

@@ -202,7 +202,12 @@ class ItemAdmin(ExportMixin):
     ) -> HttpResponse:
         # A keyboard-wedge scanner types the SKU and Enter: an exact SKU opens that item.
         query = request.GET.get("q", "").strip()
-        if query and _in_tenant(request) and (hit := Item.objects.filter(sku=query).first()):
+        if (
+            query
+            and _in_tenant(request)
+            and self.has_view_permission(request)
+            and (hit := Item.objects.filter(sku=query).first())
+        ):
             return HttpResponseRedirect(reverse("admin:inventory_item_change", args=[hit.pk]))
         context = {
             **(extra_context or {}),
@@ -450,6 +455,11 @@ class RestockAdmin(TenantOnlyAdmin):
 
     def has_receive_restock_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("inventory.receive_restock")
+
+    def has_change_permission(self, request: HttpRequest, obj: Restock | None = None) -> bool:
+        # A received or cancelled restock is history: its page is read-only (no Save button).
+        open_or_list = obj is None or obj.status == RestockStatus.OPEN
+        return open_or_list and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Restock, form: Any, change: bool) -> None:
         data = form.cleaned_data

@@ -66,6 +66,10 @@ class Router:
             await (self.mcp_app if self.running else _not_started)(scope, receive, send)
         elif scope["type"] == "http" and scope["path"] in METADATA_PATHS:
             await send_metadata(scope, receive, send, self.conf)
+        elif scope["type"] == "http" and scope["path"] in AUTH_SERVER_METADATA_PATHS:
+            # Reserved for an OAuth authorization server; none is configured, so this is a plain
+            # 404 in the API's error shape, never Django's (DEBUG) page listing the URL patterns.
+            await send_error(send, 404, "not_found", "no authorization server is configured")
         else:
             await self.django_app(scope, receive, send)
 

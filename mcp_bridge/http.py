@@ -97,13 +97,16 @@ class McpGate:
         from inventory.tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
         from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
 
-        if wait := bearer_attempt_wait(address=address):
-            return None, ADDRESS_LIMITED, wait
         result = authenticate(raw_token=raw, host=host, conf=self.conf)
         if result.principal is None:
-            if not result.unavailable:
-                bearer_attempt_failed(address=address)
-            return None, 503 if result.unavailable else 401, 5
+            if result.unavailable:
+                return None, 503, 5
+            # Past AUTH_FAILURE_RATE an address's failures get 429; a valid token always passes,
+            # so junk sent through the tunnel (every agent shares its address) locks nobody out.
+            if wait := bearer_attempt_wait(address=address):
+                return None, ADDRESS_LIMITED, wait
+            bearer_attempt_failed(address=address)
+            return None, 401, 5
         rate = self.conf.rate if tool_call else self.conf.protocol_rate
         wait = throttle(principal=result.principal, rate=rate, tool_call=tool_call)
         return result.principal, 429 if wait else 200, wait
@@ -187,7 +190,7 @@ def _calls_a_tool(body: bytes) -> bool:
     """Whether a JSON-RPC message (or batch) in `body` is a tools/call request."""
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         return False  # the SDK answers it with a parse error: housekeeping
     messages = message if isinstance(message, list) else [message]
     return any(isinstance(m, dict) and m.get("method") == "tools/call" for m in messages)

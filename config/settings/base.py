@@ -42,6 +42,10 @@ if env.bool("DB_POOL", default=not _FORKING_COMMAND):
         "min_size": env.int("DB_POOL_MIN", default=1),
         "max_size": env.int("DB_POOL_MAX", default=16),
         "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),  # fail fast when the DB is away
+        # psycopg_pool retries a failed connection with a doubling delay for up to 5 minutes,
+        # and grows by one attempt at a time: after a PostgreSQL restart a request could wait
+        # behind a 16 s backoff. Giving up early lets the next request start a fresh attempt.
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=5.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
@@ -181,7 +185,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
+    "filters": {
+        "client_errors": {"()": "config.logging.ClientErrorFilter"},
+        "redact": {"()": "config.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -193,7 +200,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT if LOG_FORMAT in ("text", "json") else "text",
-            "filters": ["redact"],
+            "filters": ["client_errors", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -372,7 +379,7 @@ OPERATIONS: dict[str, object] = {
 # Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
 MIDDLEWARE.insert(1, "config.ops.middleware.RequestContextMiddleware")
 LOGGING["filters"]["request_context"] = {"()": "config.ops.context.RequestContextFilter"}  # type: ignore[index]
-LOGGING["handlers"]["console"]["filters"] = ["request_context", "redact"]  # type: ignore[index]
+LOGGING["handlers"]["console"]["filters"] = ["request_context", "client_errors", "redact"]  # type: ignore[index]
 if LOG_FORMAT == "json":
     # Every line through the one JSON handler: uvicorn's and Celery's too. config.ops.asgi
     # writes the access lines (with request id, tenant and token name), so uvicorn's are off.

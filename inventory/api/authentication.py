@@ -32,7 +32,7 @@ class BearerTokenAuthentication(BaseAuthentication):
     No header lets the permission check answer 401; every bad header (malformed, unknown,
     revoked, expired, another tenant's token) raises the same AuthenticationFailed, and the
     error handler gives both the same body, so nothing tells them apart. Bad headers count
-    against the client address: past AUTH_FAILURE_RATE it gets 429 without a lookup.
+    against the client address: past AUTH_FAILURE_RATE its failures get 429.
     """
 
     keyword = b"bearer"
@@ -41,12 +41,6 @@ class BearerTokenAuthentication(BaseAuthentication):
         header = get_authorization_header(request)
         if not header:
             return None
-        address = str(request.META.get("REMOTE_ADDR", ""))
-        wait = bearer_attempt_wait(address=address)
-        if wait:
-            raise ApiError(
-                429, "throttled", f"{TOO_MANY_FAILURES}; retry in {wait}s", retry_after=wait
-            )
         scheme, _, raw = header.partition(b" ")
         try:
             raw_token = raw.strip().decode("ascii")
@@ -55,6 +49,13 @@ class BearerTokenAuthentication(BaseAuthentication):
         token = token_authenticate(raw=raw_token) if scheme.lower() == self.keyword else None
         tenant = getattr(request, "tenant", None)
         if token is None or tenant is None or token.tenant_id != tenant.pk:
+            # Past AUTH_FAILURE_RATE an address's failures get 429 (a valid token always passes,
+            # so another client behind the same proxy address cannot lock it out).
+            address = str(request.META.get("REMOTE_ADDR", ""))
+            if wait := bearer_attempt_wait(address=address):
+                raise ApiError(
+                    429, "throttled", f"{TOO_MANY_FAILURES}; retry in {wait}s", retry_after=wait
+                )
             bearer_attempt_failed(address=address)
             raise AuthenticationFailed()
         return TokenPrincipal(token=token), token

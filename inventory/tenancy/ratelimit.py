@@ -52,8 +52,9 @@ def _failed_auth_key(address: str) -> str:
 def bearer_attempt_wait(*, address: str) -> int:
     """Seconds `address` must wait before presenting a bearer token again; 0 when it may.
 
-    An address that sent AUTH_FAILURE_RATE unusable tokens in the current window is refused
-    (429) until the window ends, whatever token it sends next: no more guesses get checked.
+    An address that sent AUTH_FAILURE_RATE unusable tokens in the current window gets 429 for
+    every further unusable one until the window ends. A valid token is never refused here:
+    many clients can share one address (everything through the tunnel comes from loopback).
     Fails open when Redis is unreachable, like the per-token limiter.
     """
     limit, window = parse_rate(settings.AUTH_FAILURE_RATE)

@@ -102,7 +102,7 @@ def test_every_deploy_file_runs_production_settings():
         assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
     assert "DJANGO_SETTINGS_MODULE=config.settings.production" in (ROOT / "Dockerfile").read_text()
     assert example_env()["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-    assert len(SYSTEMD) == 5
+    assert len(SYSTEMD) == 6  # migrate, web, mcp, worker, beat, tunnel
     for unit in SYSTEMD:
         lines = unit.read_text().splitlines()
         assert "Environment=DJANGO_SETTINGS_MODULE=config.settings.production" in lines, unit.name
