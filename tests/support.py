@@ -152,8 +152,14 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def log(self, since: int = 0) -> str:
+        """The server's output, from byte offset `since` (a `log_mark()`) on."""
+        return self.log_path.read_bytes()[since:].decode(errors="replace")
+
+    def log_mark(self) -> int:
+        """Where the log ends now: `log(since=mark)` is what a test's own requests wrote (the
+        session server is shared, and other tests' outages leave their own lines)."""
+        return self.log_path.stat().st_size
 
 
 @contextlib.contextmanager

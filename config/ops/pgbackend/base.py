@@ -1,6 +1,8 @@
 """The PostgreSQL DatabaseWrapper under django-tenants' one: pool health checks, a search_path
 reset on check-in, and every checked-out connection watched by config.ops.deadline."""
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db.backends.base.base import NO_DB_ALIAS
@@ -13,6 +15,40 @@ from config.ops import deadline
 def reset_connection(conn: Any) -> None:
     """On check-in: forget the last tenant's schema, so an idle pooled connection holds none."""
     conn.execute("RESET search_path")
+
+
+def _check_and_sweep(check: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The checkout health check; when it finds a broken connection, every idle one is checked
+    too, in the background.
+
+    After a PostgreSQL restart each idle connection is broken, and psycopg_pool finds that out
+    one checkout at a time, sleeping with backoff between two failed checks: a request met two
+    or three dead connections, ran out of its pool timeout and answered 503, for as many
+    requests as the pool held connections. One sweep (`ConnectionPool.check`) clears them all.
+    """
+
+    def checked(conn: Any) -> None:
+        try:
+            check(conn)
+        except Exception:
+            pool = getattr(conn, "_pool", None)
+            if pool is not None and _sweeping.acquire(blocking=False):
+                threading.Thread(target=_sweep, args=(pool,), daemon=True).start()
+            raise
+
+    return checked
+
+
+_sweeping = threading.Lock()  # one sweep at a time per process
+
+
+def _sweep(pool: ConnectionPool) -> None:
+    try:
+        pool.check()
+    except Exception:  # noqa: S110 - a sweep that fails leaves the per-checkout check in charge
+        pass
+    finally:
+        _sweeping.release()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -36,7 +72,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 kwargs=kwargs,
                 open=False,
                 configure=self._configure_connection,  # type: ignore[attr-defined]
-                check=deadline.bounded(ConnectionPool.check_connection),
+                check=_check_and_sweep(deadline.bounded(ConnectionPool.check_connection)),
                 reset=deadline.bounded(reset_connection),
                 **({} if options is True else options),
             )
