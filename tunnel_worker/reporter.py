@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
 from collections import deque
 from dataclasses import replace
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.db import connections
 from django.utils import timezone
 
+from config.ops import deadline
 from tunnel_worker import services
 from tunnel_worker.models import TunnelEvent, TunnelState
 from tunnel_worker.services import Holder, StatusEvent, StatusSnapshot
@@ -56,7 +55,7 @@ class Reporter:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = threading.Event()
-        self._db: Any = None  # the writer thread's DatabaseWrapper, for the deadline cut
+        self._db: Any = None  # the writer thread's DatabaseWrapper
         self._thread = threading.Thread(target=self._drain, name="tunnel-status", daemon=True)
         self._thread.start()
 
@@ -127,8 +126,8 @@ class Reporter:
         self._wake.set()
         self._thread.join(timeout)
         if self._thread.is_alive():
+            # A daemon thread: its write, if any, is cut at its own deadline (WRITE_DEADLINE).
             logger.warning("tunnel %s: status not stored within %.1fs at exit", self.name, timeout)
-            self._cut()
 
     # --- internals -----------------------------------------------------------------------
 
@@ -206,24 +205,11 @@ class Reporter:
         return True
 
     def _with_deadline(self, snap: StatusSnapshot, events: list[StatusEvent]) -> None:
-        """One write; after WRITE_DEADLINE its socket is shut down so the call fails fast."""
-        timer = threading.Timer(WRITE_DEADLINE, self._cut)
-        timer.daemon = True
-        timer.start()
-        try:
-            close_old_connections()
+        """One write under the client-side deadline of config.ops.deadline: the connection is
+        checked out afresh inside it (config.ops.pgbackend watches every checkout), so past
+        WRITE_DEADLINE its socket is shut down and a frozen server fails the write fast."""
+        with deadline.request_deadline(WRITE_DEADLINE):
+            self._db.close()
             services.tunnel_status_sync(
                 name=self.name, holder=self.holder, snapshot=snap, events=events
             )
-        finally:
-            timer.cancel()
-
-    def _cut(self) -> None:
-        """Shut down the writer's database socket: a blocked read returns an error at once."""
-        raw = getattr(self._db, "connection", None)
-        with contextlib.suppress(Exception):
-            fd = raw.pgconn.socket  # type: ignore[union-attr]
-            sock = socket.socket(fileno=os.dup(fd))
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
