@@ -26,4 +26,4 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "-c", "python:config.ops.gunicorn_conf", "config.asgi:application"]
+CMD ["gunicorn", "-c", "python:ops.gunicorn_conf", "config.asgi:application"]

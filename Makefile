@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EMBEDDED := $(PY) -m config.embedded --
+EMBEDDED := $(PY) -m devtools.embedded --
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-deps logs lint format bench clean
@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 # Commands in another terminal (`.venv/bin/python manage.py ...`) find the services it started
 # through .data/services.json; its processes log to .data/logs/ (`make logs`).
 run: install
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) -m config.embedded --record -- $(PY) -m config.devserver
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) -m devtools.embedded --record -- $(PY) -m devtools.devserver
 
 logs:
 	tail -n 20 -F .data/logs/*.log
@@ -37,7 +37,7 @@ test: install test-deps
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config inventory mcp_bridge tunnel_worker
+	$(VENV)/bin/mypy config devtools inventory mcp_bridge ops tenancy tunnel_worker
 
 format: install
 	$(VENV)/bin/ruff format .

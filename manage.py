@@ -14,7 +14,7 @@ def _unreachable(exc: BaseException) -> str | None:
     from django.db import InterfaceError, OperationalError
     from psycopg import errors
 
-    from config.embedded import NO_DATABASE_HINT, recorded_services
+    from devtools.embedded import NO_DATABASE_HINT, recorded_services
 
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
     if isinstance(exc, OperationalError | InterfaceError) and not isinstance(

@@ -72,7 +72,7 @@ def execute(mode: Mode, *, keep_db: bool = False) -> str:
     facts = machine_facts()
     base = os.environ.get("DATABASE_URL")
     if not base:
-        raise SystemExit("DATABASE_URL is not set: run through `make bench` (config.embedded)")
+        raise SystemExit("DATABASE_URL is not set: run through `make bench` (devtools.embedded)")
     db_name = os.environ.get("BENCH_DB_NAME", "inventory_bench")
     url = fixtures.bench_url(base, db_name)
     run_id = f"{os.getpid()}"
@@ -259,8 +259,8 @@ def _scale(bench: Bench, mode: Mode, url: str, specs: dict, labels: dict) -> dic
     """H: provision up to mode.tenants tenants, measure C and D again, time one more tenant."""
     from django.db import connection
 
-    from inventory.tenancy.models import Tenant
-    from inventory.tenancy.services import no_statement_timeout, tenant_provision
+    from tenancy.models import Tenant
+    from tenancy.services import no_statement_timeout, tenant_provision
 
     for clients in CONCURRENCY:  # again, just before: the machine may have changed since
         for key in "CD":
@@ -434,7 +434,7 @@ def report(
         "| path | seconds per tenant | ratio |",
         "|---|---:|---:|",
         f"| django-tenants plain create + migrate (`Tenant.save()`) | {plain:.3f} | 1.00× |",
-        f"| `tenant_provision` (template replay, inventory/tenancy/provisioning.py) | {fast:.3f} | "
+        f"| `tenant_provision` (template replay, tenancy/provisioning.py) | {fast:.3f} | "
         f"{plain / fast:.1f}× faster |",
         "",
         f"Bulk: {scale['bulk_count']:,} tenants provisioned through `tenant_provision` in "

@@ -67,7 +67,7 @@ def seed_tenant(items: int) -> Seeded:
 
     from inventory import services
     from inventory.models import Item, Movement, MovementKind, Restock, StockLevel
-    from inventory.tenancy.services import tenant_provision, token_issue
+    from tenancy.services import tenant_provision, token_issue
 
     tenant = tenant_provision(schema_name=TENANT, domain=HOST, name="Bench").tenant
     token = token_issue(
@@ -151,7 +151,7 @@ def floor_query(sku: str) -> tuple[str, list[object], int]:
 
 def provision_many(start: int, count: int) -> float:
     """Provision tenants t00001... through the service (fast path); returns seconds taken."""
-    from inventory.tenancy.services import tenant_provision
+    from tenancy.services import tenant_provision
 
     began = time.perf_counter()
     for n in range(start, start + count):

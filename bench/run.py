@@ -5,7 +5,7 @@ A floor SQL, B selector in process, C REST, D MCP, E MCP through the SSH tunnel,
 reference design, G writes to one hot SKU, H tenant scale, I memory. The report goes to
 bench/results/latest.md (quick mode: bench/results/quick.md, not committed) and stdout.
 
-    python -m config.embedded -- python -m bench.run [--quick]
+    python -m devtools.embedded -- python -m bench.run [--quick]
 """
 
 from __future__ import annotations

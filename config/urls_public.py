@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inventory.tenancy.admin_sites import public_admin_site
+from tenancy.admin_sites import public_admin_site
 
 urlpatterns = [
     path("admin/", public_admin_site.urls),

@@ -19,10 +19,10 @@ from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from config.ops.conf import ops_settings
 from inventory.models import LowStockReport, ReportSettings, WebhookStatus
 from inventory.selectors import low_stock_items
-from inventory.tenancy.models import Tenant
+from ops.conf import ops_settings
+from tenancy.models import Tenant
 
 REPORTS_KEPT = 100
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))

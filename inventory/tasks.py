@@ -13,11 +13,11 @@ from typing import Any
 from celery import Task, shared_task
 from django_tenants.utils import tenant_context
 
-from config.ops import context
-from config.ops.conf import ops_settings
 from inventory import reports
 from inventory.models import LowStockReport
-from inventory.tenancy.selectors import tenant_get
+from ops import context
+from ops.conf import ops_settings
+from tenancy.selectors import tenant_get
 
 _conf = ops_settings()
 

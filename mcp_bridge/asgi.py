@@ -14,10 +14,10 @@ from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportS
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from config.ops.limits import send_error
 from mcp_bridge.conf import McpSettings, mcp_settings
 from mcp_bridge.http import METADATA_PATH, McpGate, send_metadata
 from mcp_bridge.server import build_server
+from ops.limits import send_error
 
 logger = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from django_tenants.utils import get_public_schema_name
 from redis.exceptions import RedisError
 
 from inventory.api.throttling import token_rate_key
-from inventory.tenancy.models import Scope, Tenant
-from inventory.tenancy.ratelimit import ratelimit_hit
-from inventory.tenancy.selectors import tenant_for_host, token_authenticate
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import Principal
+from tenancy.models import Scope, Tenant
+from tenancy.ratelimit import ratelimit_hit
+from tenancy.selectors import tenant_for_host, token_authenticate
 
 logger = logging.getLogger(__name__)
 

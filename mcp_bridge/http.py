@@ -25,9 +25,9 @@ from django.http.request import split_domain_port, validate_host
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.ops.limits import send_json
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import SCOPE_KEY, Principal
+from ops.limits import send_json
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ class McpGate:
         self, raw: str, host: str, address: str, tool_call: bool
     ) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
-        from inventory.tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
         from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
+        from tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
 
         result = authenticate(raw_token=raw, host=host, conf=self.conf)
         if result.principal is None:

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connections
 from django_tenants.utils import schema_context
 
-from config.ops.dbconn import psycopg_conninfo
+from ops.dbconn import psycopg_conninfo
 from tests.support import LiveServer, leftover_children, live_server
 
 
@@ -73,7 +73,7 @@ def _database_for_the_whole_session(
 
 
 def provision(schema: str, domain: str | None = None):  # noqa: ANN201
-    from inventory.tenancy.services import tenant_provision
+    from tenancy.services import tenant_provision
 
     return tenant_provision(
         # Host names have no '_' (the domain rule refuses it; so does Django's Host check).

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from config.ops.proxies import forwarded_allow_ips
+from ops.proxies import forwarded_allow_ips
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -292,7 +292,7 @@ class TcpProxy:
 def database_url_via(port: int, dbname: str | None = None) -> str:
     """A DATABASE_URL for the test database reached over TCP on 127.0.0.1:`port` (a TcpProxy in
     front of wherever Django's own settings say PostgreSQL is: unix socket or TCP)."""
-    from config.ops.dbconn import psycopg_conninfo
+    from ops.dbconn import psycopg_conninfo
 
     params = psycopg_conninfo()
     auth = quote(str(params.get("user") or "postgres"), safe="")
@@ -303,7 +303,7 @@ def database_url_via(port: int, dbname: str | None = None) -> str:
 
 def database_proxy() -> "TcpProxy":
     """A cuttable TCP route to the test database, socket or TCP."""
-    from config.ops.dbconn import socket_path_or_address
+    from ops.dbconn import socket_path_or_address
 
     return TcpProxy(socket_path_or_address())
 
@@ -375,7 +375,7 @@ def table_locked(table: str) -> Iterator[None]:
     """Hold ACCESS EXCLUSIVE on `table` from another session, so any read of it blocks."""
     import psycopg
 
-    from config.ops.dbconn import psycopg_conninfo
+    from ops.dbconn import psycopg_conninfo
 
     with psycopg.connect(**psycopg_conninfo()) as conn:
         conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from inventory.tenancy.admin_sites import public_admin_site
+from tenancy.admin_sites import public_admin_site
 from tunnel_worker.models import TunnelEvent, TunnelStatus
 
 

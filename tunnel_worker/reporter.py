@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connections
 from django.utils import timezone
 
-from config.ops import deadline
+from ops import deadline
 from tunnel_worker import services
 from tunnel_worker.models import TunnelEvent, TunnelState
 from tunnel_worker.services import Holder, StatusEvent, StatusSnapshot
@@ -205,8 +205,8 @@ class Reporter:
         return True
 
     def _with_deadline(self, snap: StatusSnapshot, events: list[StatusEvent]) -> None:
-        """One write under the client-side deadline of config.ops.deadline: the connection is
-        checked out afresh inside it (config.ops.pgbackend watches every checkout), so past
+        """One write under the client-side deadline of ops.deadline: the connection is
+        checked out afresh inside it (ops.pgbackend watches every checkout), so past
         WRITE_DEADLINE its socket is shut down and a frozen server fails the write fast."""
         with deadline.request_deadline(WRITE_DEADLINE):
             self._db.close()

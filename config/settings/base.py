@@ -5,7 +5,7 @@ from pathlib import Path
 
 import environ
 
-from config.embedded import NO_DATABASE_URL, recorded_services
+from devtools.embedded import NO_DATABASE_URL, recorded_services
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -67,8 +67,8 @@ DATABASES["default"]["OPTIONS"].update(
     }
 )
 # Django's backend with bounded pool health checks (on checkout), a search_path reset (on
-# check-in) and connections watched by config.ops.deadline; django-tenants' backend wraps it.
-ORIGINAL_BACKEND = "config.ops.pgbackend"
+# check-in) and connections watched by ops.deadline; django-tenants' backend wraps it.
+ORIGINAL_BACKEND = "ops.pgbackend"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 REDIS_URL = env.str("REDIS_URL", default=_RUNNING.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -77,22 +77,22 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="inv"),
-        # One pool per process, not one per request context (see config/redis_pool.py).
-        "OPTIONS": {"pool_class": "config.redis_pool.SharedConnectionPool"},
+        # One pool per process, not one per request context (see ops/redis_pool.py).
+        "OPTIONS": {"pool_class": "ops.redis_pool.SharedConnectionPool"},
     }
 }
 
 SHARED_APPS = [
     "django_tenants",
-    "inventory.tenancy",
+    "tenancy",
     "tunnel_worker",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    # django.contrib.admin with the tenant admin site as admin.site (inventory/tenancy/admin_sites.py);
+    # django.contrib.admin with the tenant admin site as admin.site (tenancy/admin_sites.py);
     # the public admin site is mounted only by config/urls_public.py.
-    "inventory.tenancy.apps.AdminSitesConfig",
+    "tenancy.apps.AdminSitesConfig",
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
@@ -106,7 +106,7 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "inventory.tenancy.apps.AdminSitesConfig",
+    "tenancy.apps.AdminSitesConfig",
     "axes",
     "inventory",
 ]
@@ -186,8 +186,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "client_errors": {"()": "config.logging.ClientErrorFilter"},
-        "redact": {"()": "config.logging.RedactSecretsFilter"},
+        "client_errors": {"()": "ops.logs.ClientErrorFilter"},
+        "redact": {"()": "ops.logs.RedactSecretsFilter"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
@@ -289,7 +289,7 @@ INVENTORY_API: dict[str, object] = {
     "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
 }
 # Unusable bearer tokens (REST and MCP) per client address, counted in Redis: past this rate
-# the address gets 429 until the window ends (inventory.tenancy.ratelimit).
+# the address gets 429 until the window ends (tenancy.ratelimit).
 AUTH_FAILURE_RATE = env.str("AUTH_FAILURE_RATE", default="20/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.BearerTokenAuthentication"],
@@ -342,7 +342,7 @@ MCP_AUTH_STALE_SECONDS = env.int("MCP_AUTH_STALE_SECONDS", default=300)
 MCP_RESOURCE_URL = env.str("MCP_RESOURCE_URL", default="")
 
 # --- Operations -------------------------------------------------------------------------------
-# Read by config.ops.conf; every key is documented in docs/operations.md.
+# Read by ops.conf; every key is documented in docs/operations.md.
 OPERATIONS: dict[str, object] = {
     # /metrics needs `Authorization: Bearer <METRICS_TOKEN>`, or a client address inside one of
     # METRICS_ALLOW_FROM (CIDRs). Neither set: /metrics answers 403. Never list loopback when a
@@ -365,9 +365,9 @@ OPERATIONS: dict[str, object] = {
     # exactly the checked address (inventory.reports.webhook_target_pin).
     "WEBHOOK_PORTS": env.list("LOW_STOCK_WEBHOOK_PORTS", default=["80", "443"]),
     # A frozen server enforces no statement_timeout: the client cuts every database wait of a
-    # /mcp or /api/ request this many seconds after the request arrived (config.ops.deadline).
+    # /mcp or /api/ request this many seconds after the request arrived (ops.deadline).
     "DB_REQUEST_DEADLINE": env.float("DB_REQUEST_DEADLINE", default=4.0),
-    # Request bodies are capped before anything reads them (config.ops.limits): this many bytes
+    # Request bodies are capped before anything reads them (ops.limits): this many bytes
     # on every path, except the path prefixes in BODY_CAPS ("prefix=bytes,...", longest wins).
     "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
     "BODY_CAPS": env.dict(
@@ -377,11 +377,11 @@ OPERATIONS: dict[str, object] = {
     ),
 }
 # Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
-MIDDLEWARE.insert(1, "config.ops.middleware.RequestContextMiddleware")
-LOGGING["filters"]["request_context"] = {"()": "config.ops.context.RequestContextFilter"}  # type: ignore[index]
+MIDDLEWARE.insert(1, "ops.middleware.RequestContextMiddleware")
+LOGGING["filters"]["request_context"] = {"()": "ops.context.RequestContextFilter"}  # type: ignore[index]
 LOGGING["handlers"]["console"]["filters"] = ["request_context", "client_errors", "redact"]  # type: ignore[index]
 if LOG_FORMAT == "json":
-    # Every line through the one JSON handler: uvicorn's and Celery's too. config.ops.asgi
+    # Every line through the one JSON handler: uvicorn's and Celery's too. ops.asgi
     # writes the access lines (with request id, tenant and token name), so uvicorn's are off.
     for _name in ("uvicorn", "uvicorn.error", "gunicorn.error"):
         LOGGING["loggers"][_name] = {"handlers": ["console"], "propagate": False}  # type: ignore[index]
@@ -403,7 +403,7 @@ CELERY_BEAT_SCHEDULE["low-stock-scan"] = {
 # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs). Empty: nobody's,
 # so the client address is the TCP peer. Never "*": tunnelled requests arrive from loopback, and
 # trusting loopback would let anyone through the tunnel choose their address. The servers get the
-# same list (config.ops.proxies.forwarded_allow_ips), and production refuses "*".
+# same list (ops.proxies.forwarded_allow_ips), and production refuses "*".
 TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
 
 # Admin login lockout (django-axes, database handler: counters live in each schema's own tables).
@@ -411,7 +411,7 @@ TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("ADMIN_LOGIN_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "config.ops.proxies.client_address"
+AXES_CLIENT_IP_CALLABLE = "ops.proxies.client_address"
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # the attempt log is registered on the public admin site only
 AXES_LOCKOUT_TEMPLATE = "security/lockout.html"

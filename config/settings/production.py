@@ -61,7 +61,7 @@ if _problems():
     raise ImproperlyConfigured("insecure production settings: " + "; ".join(_problems()))
 
 # HTTPS only. The TLS proxy in front sets X-Forwarded-Proto; the ASGI server believes it only
-# from TRUSTED_PROXIES and drops it otherwise (config/ops/proxies.py), so it cannot be spoofed.
+# from TRUSTED_PROXIES and drops it otherwise (ops/proxies.py), so it cannot be spoofed.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,9 +8,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from inventory.api.errors import TOO_MANY_FAILURES, ApiError
-from inventory.tenancy.models import ApiToken
-from inventory.tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
-from inventory.tenancy.selectors import token_authenticate
+from tenancy.models import ApiToken
+from tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
+from tenancy.selectors import token_authenticate
 
 
 @dataclass(frozen=True)

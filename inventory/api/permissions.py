@@ -9,7 +9,7 @@ from rest_framework.request import Request
 
 from inventory.api.authentication import TokenPrincipal
 from inventory.api.errors import ApiError
-from inventory.tenancy.models import Scope
+from tenancy.models import Scope
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView

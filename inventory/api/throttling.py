@@ -11,7 +11,7 @@ from rest_framework.throttling import BaseThrottle
 
 from inventory.api.authentication import TokenPrincipal
 from inventory.api.conf import api_rate
-from inventory.tenancy.ratelimit import ratelimit_hit
+from tenancy.ratelimit import ratelimit_hit
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView

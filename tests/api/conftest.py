@@ -7,8 +7,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from inventory.tenancy.models import Tenant
-from inventory.tenancy.services import token_issue
+from tenancy.models import Tenant
+from tenancy.services import token_issue
 from tests.support import LiveServer
 
 ALPHA, BETA = "alpha.localhost", "beta.localhost"

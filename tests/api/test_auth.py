@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inventory.tenancy.models import ApiToken
-from inventory.tenancy.services import token_revoke
+from tenancy.models import ApiToken
+from tenancy.services import token_revoke
 from tests.api.conftest import ALPHA, make_client
 
 UNKNOWN = "inv_0123456789ab_" + "x" * 43

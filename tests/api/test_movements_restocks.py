@@ -2,7 +2,7 @@
 
 import uuid
 
-from inventory.tenancy.models import ApiToken
+from tenancy.models import ApiToken
 from tests.api.conftest import ledger_count, make_item, make_location, move, receive
 
 

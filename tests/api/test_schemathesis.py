@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.tenancy.models import Tenant
+from tenancy.models import Tenant
 from tests.api.conftest import make_client, make_item, make_location, receive
 from tests.support import live_server, manage, subprocess_env
 

@@ -6,7 +6,7 @@ import re
 
 from django.db import connection
 
-from inventory.tenancy.models import ApiToken
+from tenancy.models import ApiToken
 from tests.api.conftest import ALPHA, make_client
 from tests.support import manage
 

@@ -7,8 +7,8 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from inventory import selectors, services
 from inventory.models import Item, Location, Movement
-from inventory.tenancy.models import Domain, Tenant
 from inventory.validators import SKU_RULE
+from tenancy.models import Domain, Tenant
 from tests.support import manage
 
 

@@ -302,7 +302,7 @@ def test_cancel_page_asks_then_cancels_and_a_received_restock_offers_neither(sol
 
 
 def test_rest_receive_is_unchanged_and_takes_what_a_partial_receipt_left(server, tenant_a, stock):
-    from inventory.tenancy.services import token_issue
+    from tenancy.services import token_issue
     from tests.api.conftest import ALPHA, make_client
 
     item, here = stock
@@ -339,8 +339,8 @@ def test_rest_receive_is_unchanged_and_takes_what_a_partial_receipt_left(server,
 def test_time_zone_names_are_validated_and_a_vanished_zone_falls_back_to_utc(solo, keeper_client):
     from django.core.exceptions import ValidationError
 
-    from inventory.tenancy.models import Tenant
-    from inventory.tenancy.validators import validate_time_zone
+    from tenancy.models import Tenant
+    from tenancy.validators import validate_time_zone
 
     assert validate_time_zone("Europe/Berlin") == "Europe/Berlin"
     for bad in ("Mars/Olympus", "", "../../etc/passwd", "UTC\x00"):

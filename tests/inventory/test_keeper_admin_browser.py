@@ -26,7 +26,7 @@ from django_tenants.utils import schema_context
 from inventory import reports, selectors, services
 from inventory.models import Item, Location, Movement, Restock, StockLevel
 from inventory.roles import STOCK_KEEPER, VIEWER, roles_sync
-from inventory.tenancy.models import Tenant
+from tenancy.models import Tenant
 from tests.inventory.conftest import ARTIFACTS, admin_login
 from tests.support import ROOT, manage
 

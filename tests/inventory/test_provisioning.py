@@ -10,9 +10,9 @@ from django_tenants.utils import schema_context
 
 from inventory import selectors, services
 from inventory.models import Movement
-from inventory.tenancy.models import Tenant
-from inventory.tenancy.provisioning import TEMPLATE_SCHEMA, template_drop
-from inventory.tenancy.services import no_statement_timeout, tenant_provision
+from tenancy.models import Tenant
+from tenancy.provisioning import TEMPLATE_SCHEMA, template_drop
+from tenancy.services import no_statement_timeout, tenant_provision
 from tests.conftest import provision
 
 # Column positions are left out on purpose: a migrated table keeps the numbers of columns that

@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from inventory import services
-from inventory.tenancy.services import token_issue
+from tenancy.services import token_issue
 
 
 def issue(tenant: Any, *scopes: str, name: str | None = None) -> str:

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
-from inventory.tenancy.models import ApiToken
-from inventory.tenancy.services import token_revoke
 from inventory.validators import SKU_RULE
+from tenancy.models import ApiToken
+from tenancy.services import token_revoke
 from tests.mcp_bridge.helpers import (
     MCP_HEADERS,
     connect_fails,

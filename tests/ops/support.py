@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from config.ops.proxies import forwarded_allow_ips
+from ops.proxies import forwarded_allow_ips
 from tests.support import ROOT, LiveServer, subprocess_env
 
 

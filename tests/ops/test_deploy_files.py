@@ -51,7 +51,7 @@ def test_compose_file_has_every_service_and_the_tunnel_profile():
     services = spec["services"]
     assert {"postgres", "redis", "migrate", *PROCESSES} <= set(services)
     assert "gunicorn" in services["web"]["command"]
-    assert "config.ops.gunicorn_conf" in " ".join(services["web"]["command"])
+    assert "ops.gunicorn_conf" in " ".join(services["web"]["command"])
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
     for extra in ("cloudflared", "mcp-proxy"):
         assert services[extra]["profiles"] == ["tunnel"]
@@ -60,7 +60,7 @@ def test_compose_file_has_every_service_and_the_tunnel_profile():
     tunnel = " ".join(services["tunnel"]["command"])
     assert "-Q tunnel" in tunnel and "--pool solo" in tunnel
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "config.ops.gunicorn_conf" in dockerfile
+    assert "ops.gunicorn_conf" in dockerfile
 
 
 def test_procfile_runs_every_process_from_the_environment():
@@ -69,6 +69,6 @@ def test_procfile_runs_every_process_from_the_environment():
         m.groups() for line in lines if (m := re.match(r"^([A-Za-z0-9_-]+):\s*(.+)$", line))
     )
     assert set(entries) == PROCESSES
-    assert entries["web"].startswith("gunicorn -c python:config.ops.gunicorn_conf")
+    assert entries["web"].startswith("gunicorn -c python:ops.gunicorn_conf")
     assert "-Q tunnel" in entries["tunnel"] and "--pool solo" in entries["tunnel"]
     assert "-Q default" in entries["worker"]

@@ -61,7 +61,7 @@ def test_json_logs_carry_tenant_and_token_name_and_no_secrets(tenant_a, unique_s
     assert records, log[-2000:]
     rest_lines = [r for r in records if r.get("request_id") == "req-json-1"]
     assert rest_lines and all(r["tenant"] == tenant_a.schema_name for r in rest_lines)
-    rest_line = next(r for r in rest_lines if r["name"] == "config.ops.access")
+    rest_line = next(r for r in rest_lines if r["name"] == "ops.access")
     assert rest_line["tenant"] == tenant_a.schema_name
     assert rest_line["token_name"] == token_name
     assert rest_line["http_route"] == "api/v1/stock/<str:sku>"
@@ -75,7 +75,7 @@ def test_json_logs_carry_tenant_and_token_name_and_no_secrets(tenant_a, unique_s
 
 
 def test_redaction_covers_tracebacks_and_extras(caplog):  # noqa: ANN001
-    from config.logging import RedactSecretsFilter
+    from ops.logs import RedactSecretsFilter
 
     raw = f"inv_{uuid.uuid4().hex[:12]}_{uuid.uuid4().hex}"
     logger = logging.getLogger("tests.ops.redaction")

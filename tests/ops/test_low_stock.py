@@ -202,7 +202,7 @@ def test_reports_show_in_the_tenants_admin(tenant_a, two_tenants_stock, client):
 
 
 def test_a_tenant_with_nothing_low_gets_an_empty_report():
-    from inventory.tenancy.services import tenant_provision
+    from tenancy.services import tenant_provision
 
     with schema_context("public"):  # tenants are created from the public schema
         tenant = tenant_provision(schema_name="nothing_low", domain="nothing-low.localhost").tenant

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded import recording
+from devtools.embedded import recording
 from tests.ops.support import stock_item
 from tests.support import ROOT, free_port, subprocess_env
 

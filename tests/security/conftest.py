@@ -23,7 +23,7 @@ PASSWORD = "Sec-test-pass-7421"
 @pytest.fixture(scope="session")
 def public_host() -> str:
     """The public schema reachable on PUBLIC_HOST (what an operator sets up for the platform)."""
-    from inventory.tenancy.models import Domain, Tenant
+    from tenancy.models import Domain, Tenant
 
     with schema_context("public"):
         tenant = Tenant.objects.filter(schema_name="public").first()

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from inventory.roles import STOCK_KEEPER, VIEWER
-from inventory.tenancy.models import ApiToken, Domain, Tenant
-from inventory.tenancy.services import token_issue
+from tenancy.models import ApiToken, Domain, Tenant
+from tenancy.services import token_issue
 from tests.security.conftest import PASSWORD, make_user
 from tests.support import admin_session
 from tunnel_worker.models import TunnelEvent, TunnelStatus

@@ -2,7 +2,7 @@
 do not exhaust the server: before the fix, /mcp and /api/ waited for ever.
 
 PostgreSQL's statement_timeout is the server's: a frozen server enforces nothing. The client cuts
-database waits at the request's deadline (config.ops.deadline).
+database waits at the request's deadline (ops.deadline).
 """
 
 import time

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from inventory.tenancy.models import Tenant
-from inventory.tenancy.validators import validate_tenant_domain
+from tenancy.models import Tenant
+from tenancy.validators import validate_tenant_domain
 from tests.support import manage
 
 REFUSED = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from config.ops.proxies import forwarded_allow_ips, without_forwarded_headers
+from ops.proxies import forwarded_allow_ips, without_forwarded_headers
 from tests.security.conftest import production_setting
 from tests.support import ROOT, live_server
 

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from config.ops.dbconn import psycopg_conninfo
-from inventory.tenancy.services import token_revoke
+from ops.dbconn import psycopg_conninfo
+from tenancy.services import token_revoke
 from tests.mcp_bridge.helpers import issue, mcp_client, stock_item
 from tests.support import live_server, table_locked
 

@@ -2,8 +2,8 @@
 
 from django.core.management.base import CommandError, CommandParser
 
-from inventory.tenancy.models import Tenant
-from inventory.tenancy.selectors import tenant_get
+from tenancy.models import Tenant
+from tenancy.selectors import tenant_get
 
 
 def add_tenant_argument(parser: CommandParser) -> None:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from inventory.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_seed
-from inventory.tenancy.services import public_domain_add, tenant_provision
+from tenancy.services import public_domain_add, tenant_provision
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from typing import Any
 import anyio
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.tenancy.selectors import tenant_get
 from mcp_bridge.conf import mcp_settings
 from mcp_bridge.principal import Principal
 from mcp_bridge.server import build_server
+from tenancy.selectors import tenant_get
 
 
 class Command(BaseCommand):

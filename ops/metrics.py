@@ -12,7 +12,7 @@
 
 With several worker processes (gunicorn), set PROMETHEUS_MULTIPROC_DIR to an empty directory
 before they start: the per-process counters are then summed at scrape time (see
-config.ops.gunicorn_conf, which also removes a dead worker's files).
+ops.gunicorn_conf, which also removes a dead worker's files).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from config.ops.conf import ops_settings
+from ops.conf import ops_settings
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def count_rest_error(status: int, code: object) -> None:
 
 
 class McpAuditMetrics(logging.Handler):
-    """Counts tool calls from the audit records of mcp_bridge.audit (attached by config.ops.asgi)."""
+    """Counts tool calls from the audit records of mcp_bridge.audit (attached by ops.asgi)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         tool = getattr(record, "mcp_tool", None)

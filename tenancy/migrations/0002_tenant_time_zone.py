@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import inventory.tenancy.validators
+import tenancy.validators
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 default="UTC",
                 help_text="IANA name (e.g. Europe/Berlin): every date and time in this tenant's admin.",
                 max_length=64,
-                validators=[inventory.tenancy.validators.validate_time_zone],
+                validators=[tenancy.validators.validate_time_zone],
             ),
         ),
     ]

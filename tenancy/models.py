@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
-from inventory.tenancy.validators import validate_time_zone
+from tenancy.validators import validate_time_zone
 
 
 class Tenant(TenantMixin):

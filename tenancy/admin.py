@@ -18,15 +18,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_tenants.admin import TenantAdminMixin
 
-from inventory.tenancy.admin_sites import public_admin_site
-from inventory.tenancy.models import ApiToken, Domain, Tenant
-from inventory.tenancy.services import (
+from tenancy.admin_sites import public_admin_site
+from tenancy.models import ApiToken, Domain, Tenant
+from tenancy.services import (
     ProvisioningError,
     tenant_provision,
     tenant_provision_check,
     token_revoke,
 )
-from inventory.tenancy.validators import validate_tenant_domain
+from tenancy.validators import validate_tenant_domain
 
 public_admin_site.register(User, UserAdmin)
 public_admin_site.register(Group, GroupAdmin)

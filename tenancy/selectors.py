@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from inventory.tenancy.models import ApiToken, Domain, Tenant
-from inventory.tenancy.services import _hash_secret
+from tenancy.models import ApiToken, Domain, Tenant
+from tenancy.services import _hash_secret
 
 _TOKEN_RE = re.compile(r"inv_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,100})")
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.tenancy.models import ApiToken
-from inventory.tenancy.services import token_revoke
+from tenancy.models import ApiToken
+from tenancy.services import token_revoke
 
 
 class Command(BaseCommand):

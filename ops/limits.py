@@ -6,7 +6,7 @@ of the body; a streamed (chunked) body is counted as the application reads it, a
 crosses the cap ends the request with 413 (the application sees the client go away). Every path
 gets MAX_BODY_BYTES unless a BODY_CAPS prefix gives it another cap (the longest prefix wins).
 
-Deadline: /mcp and /api/ requests run inside `config.ops.deadline.request_deadline`, so no
+Deadline: /mcp and /api/ requests run inside `ops.deadline.request_deadline`, so no
 database wait of theirs outlives DB_REQUEST_DEADLINE seconds.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.ops import deadline
-from config.ops.conf import OpsSettings, ops_settings
+from ops import deadline
+from ops.conf import OpsSettings, ops_settings
 
 DEADLINE_PREFIXES = ("/mcp", "/api/")
 

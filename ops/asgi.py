@@ -18,11 +18,11 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.ops import context, health, metrics
-from config.ops.conf import OpsSettings, ops_settings
-from config.ops.proxies import without_forwarded_headers
+from ops import context, health, metrics
+from ops.conf import OpsSettings, ops_settings
+from ops.proxies import without_forwarded_headers
 
-access_logger = logging.getLogger("config.ops.access")
+access_logger = logging.getLogger("ops.access")
 
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 MCP_PATHS = frozenset({"/mcp", "/mcp/"})

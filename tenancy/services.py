@@ -13,9 +13,9 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from inventory.roles import roles_sync
-from inventory.tenancy.models import ApiToken, Domain, Scope, Tenant
-from inventory.tenancy.provisioning import tenant_create
-from inventory.tenancy.validators import validate_schema_name, validate_tenant_domain
+from tenancy.models import ApiToken, Domain, Scope, Tenant
+from tenancy.provisioning import tenant_create
+from tenancy.validators import validate_schema_name, validate_tenant_domain
 
 TOKEN_PREFIX_BYTES = 6
 _SECRET_ALPHABET = string.ascii_letters + string.digits

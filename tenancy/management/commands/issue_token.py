@@ -5,9 +5,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.tenancy.models import Scope
-from inventory.tenancy.selectors import tenant_get
-from inventory.tenancy.services import parse_duration, token_issue
+from tenancy.models import Scope
+from tenancy.selectors import tenant_get
+from tenancy.services import parse_duration, token_issue
 
 
 class Command(BaseCommand):

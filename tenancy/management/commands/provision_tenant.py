@@ -5,7 +5,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.tenancy.services import ProvisioningError, tenant_provision
+from tenancy.services import ProvisioningError, tenant_provision
 
 
 class Command(BaseCommand):

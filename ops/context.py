@@ -1,6 +1,6 @@
 """Per-request log context (request id, tenant, token name) in a contextvar, and its log filter.
 
-The ASGI layer (config.ops.asgi) starts a context for every HTTP request, Django's or /mcp's.
+The ASGI layer (ops.asgi) starts a context for every HTTP request, Django's or /mcp's.
 The object is mutable and shared by reference, so what the Django middleware or the MCP gate
 learns later (the tenant, the token) is seen by every log line of that request, including lines
 from worker threads: asgiref and anyio copy the contextvars into the threads they run.

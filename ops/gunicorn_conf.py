@@ -1,4 +1,4 @@
-"""gunicorn settings for the web process: `gunicorn -c python:config.ops.gunicorn_conf
+"""gunicorn settings for the web process: `gunicorn -c python:ops.gunicorn_conf
 config.asgi:application`. Every value comes from the environment.
 
 Multi-process metrics: when PROMETHEUS_MULTIPROC_DIR is set, the directory is emptied when the
@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from config.ops.proxies import forwarded_allow_ips as _forwarded_allow_ips
+from ops.proxies import forwarded_allow_ips as _forwarded_allow_ips
 
 bind = f"{os.environ.get('WEB_BIND', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -19,8 +19,8 @@ worker_class = "uvicorn.workers.UvicornWorker"
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
-accesslog = None  # config.ops.asgi writes one access line per request (with its request id)
-# X-Forwarded-* only from TRUSTED_PROXIES (default: nobody); see config/ops/proxies.py.
+accesslog = None  # ops.asgi writes one access line per request (with its request id)
+# X-Forwarded-* only from TRUSTED_PROXIES (default: nobody); see ops/proxies.py.
 forwarded_allow_ips = _forwarded_allow_ips()
 # gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which two
 # servers on one host would share; off unless a path is given.

@@ -1,7 +1,7 @@
 """`make run`: migrate, seed the demo tenant once, then run the web server, a Celery worker and
 beat, and the tunnel (with a local SSH edge) until Ctrl-C. Development use only.
 
-Runs inside `python -m config.embedded --record`, which supplies DATABASE_URL and REDIS_URL and
+Runs inside `python -m devtools.embedded --record`, which supplies DATABASE_URL and REDIS_URL and
 records them for commands run in another terminal. Each child process logs to
 .data/logs/<name>.log (`make logs` follows them all), so the banner, printed once everything
 answers, is the last thing on screen.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from config.ops.proxies import forwarded_allow_ips
+from ops.proxies import forwarded_allow_ips
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.tenancy.selectors import tenant_get, token_list
+from tenancy.selectors import tenant_get, token_list
 
 
 def _iso(value: object) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django_tenants.utils import get_public_schema_name
 
-from config.ops import context, metrics
+from ops import context, metrics
 
 API_PREFIX = "/api/"
 

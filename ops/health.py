@@ -19,9 +19,9 @@ from django.apps import apps
 from django.conf import settings
 from psycopg import sql
 
-from config.logging import redact
-from config.ops.conf import OpsSettings, ops_settings
-from config.ops.dbconn import psycopg_conninfo
+from ops.conf import OpsSettings, ops_settings
+from ops.dbconn import psycopg_conninfo
+from ops.logs import redact
 
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 _migrations_lock = threading.Lock()

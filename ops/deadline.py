@@ -4,7 +4,7 @@ PostgreSQL's statement_timeout is enforced by the server, so a frozen server (SI
 that drops packets) never enforces it, and a thread blocked reading its socket would wait for
 ever. Here the client enforces it: the outermost ASGI layer starts a per-request deadline
 (`request_deadline`); every connection a request's threads check out of the pool is watched
-(`watch`, called by config.ops.pgbackend); when the deadline passes while the connection is
+(`watch`, called by ops.pgbackend); when the deadline passes while the connection is
 still checked out, a watchdog thread shuts the connection's socket down. The blocked call then
 fails at once with an OperationalError, which the interfaces already turn into "cannot be
 confirmed" (MCP) or 503 (REST), and the thread is free again: hung calls cannot exhaust the

@@ -5,7 +5,7 @@ from django.contrib.admin import apps as admin_apps
 
 
 class TenancyConfig(AppConfig):
-    name = "inventory.tenancy"
+    name = "tenancy"
     label = "tenancy"
     verbose_name = "Tenancy"
     default_auto_field = "django.db.models.BigAutoField"
@@ -16,4 +16,4 @@ class AdminSitesConfig(admin_apps.AdminConfig):
 
     default = False  # named explicitly in INSTALLED_APPS; TenancyConfig stays this module's default
 
-    default_site = "inventory.tenancy.admin_sites.TenantAdminSite"
+    default_site = "tenancy.admin_sites.TenantAdminSite"

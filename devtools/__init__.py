@@ -1,0 +1,1 @@
+"""Development tools: the embedded PostgreSQL and Redis, and the `make run` supervisor."""
