@@ -38,6 +38,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy config devtools inventory mcp_bridge ops tenancy tunnel_worker
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from mcp_bridge.client_config import client_config
 from ops.proxies import forwarded_allow_ips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,8 +207,6 @@ def _wait_tunnel(timeout: float) -> None:
 
 
 def _banner(token: str, env: dict[str, str]) -> str:
-    from mcp_bridge.client_config import client_config  # noqa: PLC0415
-
     base = f"http://demo.localhost:{PORT}"
     lines = [
         "",

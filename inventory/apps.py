@@ -1,20 +1,9 @@
 """App config for the per-tenant inventory app."""
 
-from typing import Any
-
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-
-def _sync_roles_after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
-    """Keep the tenant roles current in every tenant schema `migrate_schemas` touches."""
-    from django.db import connections
-    from django_tenants.utils import get_public_schema_name
-
-    from inventory.roles import roles_sync
-
-    if connections[using].schema_name != get_public_schema_name():  # type: ignore[attr-defined]
-        roles_sync()
+from tenancy.signals import tenant_schema_ready
 
 
 class InventoryConfig(AppConfig):
@@ -23,6 +12,13 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Receivers import models, so they load here, once the app registry is ready (Django's
+        # pattern for signal receivers).
+        from inventory import receivers
+
         # After auth's own post_migrate handler (auth is installed first), which creates the
         # permissions the roles are made of.
-        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+        post_migrate.connect(receivers.sync_roles_after_migrate, sender=self)
+        tenant_schema_ready.connect(
+            receivers.sync_roles_on_provision, dispatch_uid="inventory-roles"
+        )

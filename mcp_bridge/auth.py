@@ -25,11 +25,10 @@ from django.http.request import split_domain_port, validate_host
 from django_tenants.utils import get_public_schema_name
 from redis.exceptions import RedisError
 
-from inventory.api.throttling import token_rate_key
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import Principal
 from tenancy.models import Scope, Tenant
-from tenancy.ratelimit import ratelimit_hit
+from tenancy.ratelimit import ratelimit_hit, token_rate_key
 from tenancy.selectors import tenant_for_host, token_authenticate
 
 logger = logging.getLogger(__name__)

@@ -3,8 +3,11 @@
 from dataclasses import dataclass
 from typing import Any
 
-# Key under which the HTTP gate stores the Principal in the ASGI scope of an /mcp request.
-SCOPE_KEY = "mcp_bridge.principal"
+from ops.context import CALLER_SCOPE_KEY
+
+# Key under which the HTTP gate stores the Principal in the ASGI scope of an /mcp request; the
+# log context (ops.context) reads the tenant and token name from it.
+SCOPE_KEY = CALLER_SCOPE_KEY
 
 
 @dataclass(frozen=True)

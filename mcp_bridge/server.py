@@ -11,9 +11,11 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent
 
+from mcp_bridge import tools  # noqa: F401 - registers the tools in TOOLS
 from mcp_bridge.audit import CallRecord, audit_log, call_finished, call_started
 from mcp_bridge.principal import BridgeState, Principal, principal_from
-from mcp_bridge.tools import READ_ONLY, TOOLS
+from mcp_bridge.tooling import READ_ONLY, TOOLS
+from ops.metrics import count_tool_call
 
 SERVER_NAME = "tenant-inventory"
 # Request methods of features this server does not have: not served, so not advertised either
@@ -144,6 +146,7 @@ async def _guarded_call(
     finally:
         call_finished(token)
         audit_log(principal, record, (time.perf_counter() - started) * 1000)
+        count_tool_call(record.tool, record.outcome, known=TOOLS)
 
 
 def _sku_argument(params: Mapping[str, Any]) -> str | None:

@@ -37,7 +37,6 @@ class OpsMiddleware:
         self.allow_from = [
             ipaddress.ip_network(c, strict=False) for c in self.conf.METRICS_ALLOW_FROM
         ]
-        metrics.install_mcp_audit_metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

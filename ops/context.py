@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._\-]{1,64}")
-# Where the MCP gate leaves the authenticated caller (mcp_bridge.principal.SCOPE_KEY).
-_MCP_PRINCIPAL_KEY = "mcp_bridge.principal"
+# Where an ASGI gate in front of Django (the MCP gate) leaves the caller it authenticated: any
+# object with `schema_name` and `credential_name` (mcp_bridge.principal.Principal).
+CALLER_SCOPE_KEY = "mcp_bridge.principal"
 
 
 @dataclass
@@ -30,12 +31,12 @@ class RequestContext:
     tenant: str | None = None
     token_name: str | None = None
     route: str | None = None
-    scope: dict[str, Any] | None = None  # the ASGI scope, to find the MCP caller lazily
+    scope: dict[str, Any] | None = None  # the ASGI scope, to find the gate's caller lazily
 
     def resolve(self) -> tuple[str | None, str | None]:
-        """(tenant, token_name), falling back to the MCP caller the gate put in the scope."""
+        """(tenant, token_name), falling back to the caller a gate put in the scope."""
         tenant, token_name = self.tenant, self.token_name
-        principal = (self.scope or {}).get(_MCP_PRINCIPAL_KEY)
+        principal = (self.scope or {}).get(CALLER_SCOPE_KEY)
         if principal is not None:
             tenant = tenant or getattr(principal, "schema_name", None)
             token_name = token_name or getattr(principal, "credential_name", None)

@@ -2,8 +2,12 @@
 
 Readiness asks, each with its own timeout: can the database be reached, can the broker be
 reached, is every schema (public and each tenant's) migrated to the code's latest migrations,
-and is the tunnel up (required only when TUNNEL_GATES_READINESS is on). The migrations answer
-is cached for READYZ_MIGRATIONS_TTL seconds per process, so probes stay cheap with many tenants.
+and whatever the apps registered with `register_database_check` (the tunnel worker: is the
+tunnel up). The migrations answer is cached for READYZ_MIGRATIONS_TTL seconds per process, so
+probes stay cheap with many tenants.
+
+ops imports no app: an app that wants a readiness check registers it from its AppConfig.ready(),
+so the dependency points from the app to ops and never back.
 """
 
 from __future__ import annotations
@@ -11,12 +15,18 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+import redis
 from django.apps import apps
 from django.conf import settings
+from django.db.migrations.loader import MigrationLoader
+from django_tenants.utils import get_public_schema_name, get_tenant_model
+from kombu import Connection
 from psycopg import sql
 
 from ops.conf import OpsSettings, ops_settings
@@ -27,6 +37,30 @@ _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 _migrations_lock = threading.Lock()
 _migrations_cache: dict[str, Any] = {"at": 0.0, "result": None}
 _CHUNK = 200  # schemas per UNION ALL query
+
+Report = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DatabaseCheck:
+    """A readiness check that needs the database: `run` when it is up, `unknown` when it is not.
+
+    Each returns a check report ({"ok": bool, "required": bool, ...}); `required: False` keeps a
+    failing check out of `failing`.
+    """
+
+    run: Callable[[], Report]
+    unknown: Callable[[], Report]
+
+
+_database_checks: dict[str, DatabaseCheck] = {}
+
+
+def register_database_check(
+    name: str, *, run: Callable[[], Report], unknown: Callable[[], Report]
+) -> None:
+    """Add (or replace) a named check that runs after the database check (AppConfig.ready)."""
+    _database_checks[name] = DatabaseCheck(run=run, unknown=unknown)
 
 
 def liveness() -> dict[str, Any]:
@@ -63,17 +97,18 @@ def _timed(fn: Any, conf: OpsSettings) -> dict[str, Any]:
     try:
         result = {"ok": True, **(fn(conf) or {})}
     except Exception as exc:  # noqa: BLE001 - any failure is "not ready", with its reason
-        result = {"ok": False, "error": _describe(exc)}
+        result = {"ok": False, "error": describe(exc)}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """One redacted line naming a failure, for a check report."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return redact(f"{type(exc).__name__}: {text}"[:300])
 
 
-# --- database, migrations, tunnel -------------------------------------------------------------
+# --- database, migrations, registered checks -------------------------------------------------------------
 
 
 def _conninfo(conf: OpsSettings) -> dict[str, Any]:
@@ -87,24 +122,25 @@ def _conninfo(conf: OpsSettings) -> dict[str, Any]:
 
 
 def _database_and_dependents(conf: OpsSettings) -> dict[str, dict[str, Any]]:
-    """The database check; the migrations and tunnel checks need it, so they follow it."""
+    """The database check; the migrations and registered checks need it, so they follow it."""
     started = time.perf_counter()
     try:
         conn = psycopg.connect(**_conninfo(conf))
     except Exception as exc:  # noqa: BLE001
         ms = round((time.perf_counter() - started) * 1000, 1)
         return {
-            "database": {"ok": False, "error": _describe(exc), "ms": ms},
-            "migrations": _skipped(),
-            "tunnel": _tunnel_unknown(),
+            "database": {"ok": False, "error": describe(exc), "ms": ms},
+            "migrations": skipped(),
+            **{name: check.unknown() for name, check in _database_checks.items()},
         }
     with conn:
         checks = {"database": _timed(lambda _: _select_one(conn), conf)}
         if checks["database"]["ok"]:
             checks["migrations"] = _timed(lambda c: _migrations_cached(conn, c), conf)
         else:
-            checks["migrations"] = _skipped()
-    checks["tunnel"] = _tunnel() if checks["database"]["ok"] else _tunnel_unknown()
+            checks["migrations"] = skipped()
+    for name, check in _database_checks.items():
+        checks[name] = check.run() if checks["database"]["ok"] else check.unknown()
     return checks
 
 
@@ -145,8 +181,6 @@ class MigrationsPending(Exception):
 
 def expected_migrations() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(public, tenant): the latest migration of each shared app and of each tenant app."""
-    from django.db.migrations.loader import MigrationLoader
-
     leaves = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
     labels = {cfg.name: cfg.label for cfg in apps.get_app_configs()}
     shared = {labels[n] for n in settings.SHARED_APPS if n in labels}
@@ -156,8 +190,6 @@ def expected_migrations() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
 
 def migrations_status(conn: psycopg.Connection) -> dict[str, Any]:
     """Which schemas lack one of the latest migrations. Uses one query per 200 schemas."""
-    from django_tenants.utils import get_public_schema_name, get_tenant_model
-
     public_expected, tenant_expected = expected_migrations()
     public = get_public_schema_name()
     table = get_tenant_model()._meta.db_table
@@ -208,40 +240,8 @@ def _behind(
     return [s for s in schemas if found.get(s, 0) < len(wanted[s])]
 
 
-def _tunnel() -> dict[str, Any]:
-    from django.db import connection
-
-    from tunnel_worker.selectors import tunnel_state
-
-    try:
-        state = tunnel_state()
-    except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "required": True, "error": _describe(exc)}
-    finally:
-        connection.close()  # this pool thread's ORM connection: don't keep it between probes
-    return {
-        "ok": bool(state["ready"]),
-        "required": bool(state["gates_readiness"] and state["enabled"]),
-        "name": state["name"],
-        "backend": state["backend"],
-        "state": state["state"],
-        "up": state["up"],
-        "stale": state["stale"],
-        "source": state["source"],
-        "reconnects": state["reconnects"],
-        "backoff_seconds": state["backoff_seconds"],
-    }
-
-
-def _tunnel_unknown() -> dict[str, Any]:
-    from tunnel_worker.conf import tunnel_settings
-
-    conf = tunnel_settings()
-    required = conf.GATES_READINESS and conf.BACKEND != "off"
-    return {**_skipped(), "required": required}
-
-
-def _skipped() -> dict[str, Any]:
+def skipped() -> Report:
+    """The report of a check not run because the database is unreachable."""
     return {"ok": False, "skipped": True, "error": "not checked: database unreachable"}
 
 
@@ -252,16 +252,12 @@ def _broker(conf: OpsSettings) -> dict[str, Any]:
     url = str(settings.CELERY_BROKER_URL)
     timeout = conf.READYZ_TIMEOUT
     if url.startswith(("redis://", "rediss://", "unix://")):
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         try:
             client.ping()
         finally:
             client.close()
         return {"transport": "redis"}
-    from kombu import Connection
-
     with Connection(url, connect_timeout=timeout) as conn:
         conn.ensure_connection(max_retries=1, timeout=timeout)
         return {"transport": conn.transport_cls}

@@ -2,7 +2,11 @@
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+
+from django.conf import settings
+
+from ops.conf import ops_settings
 
 # API tokens (inv_<prefix>_<secret>), bearer headers and password-ish key=value pairs.
 _PATTERNS = [
@@ -22,6 +26,13 @@ _MIN_SECRET_LENGTH = 8
 
 
 _secrets_cache: list[tuple[str, ...]] = []
+_secret_sources: list[Callable[[], Iterable[str]]] = []
+
+
+def register_secrets(source: Callable[[], Iterable[str]]) -> None:
+    """Add a source of secret values to redact (an app's own tokens; AppConfig.ready())."""
+    _secret_sources.append(source)
+    _secrets_cache.clear()
 
 
 def _configured_secrets() -> tuple[str, ...]:
@@ -29,13 +40,11 @@ def _configured_secrets() -> tuple[str, ...]:
     if _secrets_cache:
         return _secrets_cache[0]
     try:
-        from django.conf import settings
-
         values = [
             settings.SECRET_KEY,
             settings.DATABASES["default"].get("PASSWORD", ""),
-            getattr(settings, "OPERATIONS", {}).get("METRICS_TOKEN", ""),
-            getattr(settings, "TUNNEL_WORKER", {}).get("TOKEN", ""),
+            ops_settings().METRICS_TOKEN,
+            *(value for source in _secret_sources for value in source()),
         ]
     except Exception:  # noqa: BLE001 - settings not configured: patterns only
         return ()

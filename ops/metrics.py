@@ -3,16 +3,19 @@
 - ``http_request_duration_seconds{method,route,status}``: every HTTP request, timed by the ASGI
   layer; ``route`` is Django's URL pattern (``api/v1/stock/<str:sku>``), ``/mcp``, or
   ``unmatched``, so paths carrying SKUs never become label values.
-- ``mcp_tool_calls_total{tool,outcome}``: counted from the MCP audit log records.
+- ``mcp_tool_calls_total{tool,outcome}``: counted by the MCP audit (``count_tool_call``).
 - ``rest_errors_total{status,code}``: every REST API response of 400 or more, by error code.
 - ``tunnel_up``, ``tunnel_reconnects_total``, ``tunnel_backoff_seconds`` (label ``tunnel``):
-  read from the stored tunnel status at scrape time, so they are right whichever process runs
-  the tunnel.
+  read from the stored tunnel status at scrape time by the collector the tunnel worker registers
+  (``register_state_collector``), so they are right whichever process runs the tunnel.
 - ``celery_queue_length{queue}``: Redis LLEN of each Celery queue, at scrape time.
 
 With several worker processes (gunicorn), set PROMETHEUS_MULTIPROC_DIR to an empty directory
 before they start: the per-process counters are then summed at scrape time (see
 ops.gunicorn_conf, which also removes a dead worker's files).
+
+ops imports no app: apps count through the functions here and register their scrape-time
+collectors from AppConfig.ready().
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 
+import redis
+from django.conf import settings
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -31,7 +36,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ops.conf import ops_settings
@@ -74,76 +79,32 @@ def count_rest_error(status: int, code: object) -> None:
     REST_ERRORS.labels(str(status), label(code)).inc()
 
 
-class McpAuditMetrics(logging.Handler):
-    """Counts tool calls from the audit records of mcp_bridge.audit (attached by ops.asgi)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        tool = getattr(record, "mcp_tool", None)
-        if tool is None:
-            return
-        try:
-            from mcp_bridge.tools import TOOLS
-
-            MCP_TOOL_CALLS.labels(
-                label(tool, TOOLS), label(getattr(record, "mcp_outcome", ""))
-            ).inc()
-        except Exception:  # noqa: BLE001 - metrics must never break the audited call
-            self.handleError(record)
+def count_tool_call(tool: str, outcome: str, *, known: Iterable[str]) -> None:
+    """Count one MCP tool call; a tool name outside `known` is counted as "other"."""
+    MCP_TOOL_CALLS.labels(label(tool, known), label(outcome)).inc()
 
 
-def install_mcp_audit_metrics() -> None:
-    """Attach the audit counter once per process."""
-    audit = logging.getLogger("mcp_bridge.audit")
-    if not any(isinstance(h, McpAuditMetrics) for h in audit.handlers):
-        audit.addHandler(McpAuditMetrics())
+_state_collectors: list[Collector] = []
+
+
+def register_state_collector(collector: Collector) -> None:
+    """Add a scrape-time collector of shared state (AppConfig.ready(); once per process)."""
+    if not any(type(c) is type(collector) for c in _state_collectors):
+        _state_collectors.append(collector)
 
 
 class StateCollector(Collector):
-    """Scrape-time series read from shared state: the stored tunnel status and queue lengths."""
+    """Scrape-time series read from shared state: the registered collectors and queue lengths."""
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._tunnel()
+        for collector in _state_collectors:
+            yield from collector.collect()
         yield from self._queues()
 
-    def _tunnel(self) -> Iterator[Metric]:
-        from django.db import connection
-
-        from tunnel_worker.selectors import tunnel_state
-
-        try:
-            state = tunnel_state()
-        except Exception as exc:  # noqa: BLE001 - a scrape still returns the other series
-            logger.warning("metrics: tunnel state unavailable: %s", type(exc).__name__)
-            return
-        finally:
-            connection.close()
-        name = [state["name"]]
-        up = GaugeMetricFamily(
-            "tunnel_up", "1 when the tunnel is connected with a fresh heartbeat.", labels=["tunnel"]
-        )
-        up.add_metric(name, 1.0 if state["up"] else 0.0)
-        reconnects = CounterMetricFamily(
-            "tunnel_reconnects",
-            "Reconnections since the tunnel status was created.",
-            labels=["tunnel"],
-        )
-        reconnects.add_metric(name, float(state["reconnects"]))
-        backoff = GaugeMetricFamily(
-            "tunnel_backoff_seconds",
-            "Current reconnect backoff (0 when connected).",
-            labels=["tunnel"],
-        )
-        backoff.add_metric(name, float(state["backoff_seconds"] or 0.0))
-        yield from (up, reconnects, backoff)
-
     def _queues(self) -> Iterator[Metric]:
-        from django.conf import settings
-
         url = str(settings.CELERY_BROKER_URL)
         if not url.startswith(("redis://", "rediss://", "unix://")):
             return
-        import redis
-
         family = GaugeMetricFamily(
             "celery_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
         )

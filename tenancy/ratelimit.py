@@ -28,6 +28,11 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+def token_rate_key(prefix: str) -> str:
+    """The limiter key of one token: its REST and MCP calls count under the same key."""
+    return f"token:{prefix}"
+
+
 def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
     """Count one call against `key`; say whether it is within `rate`."""
     limit, window = parse_rate(rate)

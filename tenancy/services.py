@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from inventory.roles import roles_sync
 from tenancy.models import ApiToken, Domain, Scope, Tenant
 from tenancy.provisioning import tenant_create
+from tenancy.signals import tenant_schema_ready
 from tenancy.validators import validate_schema_name, validate_tenant_domain
 
 TOKEN_PREFIX_BYTES = 6
@@ -70,7 +70,9 @@ def tenant_provision(*, schema_name: str, domain: str, name: str = "") -> Provis
         with no_statement_timeout():
             tenant_create(tenant)  # the row and its schema, replayed from a migrated template
     with schema_context(tenant.schema_name):
-        roles_sync()  # the "Stock keeper" and "Viewer" groups, also on a repeat (new permissions)
+        # Tenant apps fill in their rows (inventory: the "Stock keeper" and "Viewer" groups),
+        # also on a repeat (new permissions).
+        tenant_schema_ready.send(sender=Tenant, tenant=tenant)
     domain_added = owner is None
     if domain_added:
         with transaction.atomic():

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-BACKENDS = ("ssh", "cloudflared", "command", "off")
+
+class Backend(StrEnum):
+    """TUNNEL_BACKEND: which connector exposes the upstream (docs/tunnel.md)."""
+
+    SSH = "ssh"
+    CLOUDFLARED = "cloudflared"
+    COMMAND = "command"
+    OFF = "off"
+
+
+BACKENDS = tuple(Backend)
 
 
 @dataclass(frozen=True)
 class TunnelSettings:
     """Every knob of the tunnel worker; see docs/tunnel.md for what each one does."""
 
-    BACKEND: str = "off"
+    BACKEND: str = Backend.OFF
     NAME: str = "default"
     UPSTREAM: str = "http://127.0.0.1:8001"  # the MCP-only listener (config.asgi)
     PUBLIC_URL: str = ""

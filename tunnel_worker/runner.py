@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from tunnel_worker.conf import TunnelSettings, tunnel_settings
+from tunnel_worker.conf import Backend, TunnelSettings, tunnel_settings
 from tunnel_worker.lease import Lease, renew_interval
 from tunnel_worker.models import TunnelEvent, TunnelState
 from tunnel_worker.reporter import Reporter
@@ -43,7 +43,7 @@ def tunnel_run(
 ) -> str:
     """Block running the tunnel until asked to stop; returns why it ended."""
     conf = conf or tunnel_settings()
-    if conf.BACKEND == "off":
+    if conf.BACKEND == Backend.OFF:
         logger.info("tunnel %s: TUNNEL_BACKEND=off, nothing to run", conf.NAME)
         return "off"
     return asyncio.run(_main(conf, handle_signals=handle_signals, should_stop=should_stop))

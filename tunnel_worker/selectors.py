@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tunnel_worker.conf import tunnel_settings
+from tunnel_worker.conf import Backend, tunnel_settings
 from tunnel_worker.lease import lease_info
 from tunnel_worker.models import TunnelEvent, TunnelState, TunnelStatus
 
@@ -37,7 +37,7 @@ def tunnel_state(name: str | None = None) -> dict[str, Any]:
     conf = tunnel_settings()
     name = name or conf.NAME
     status = TunnelStatus.objects.filter(name=name).first()
-    enabled = conf.BACKEND != "off"
+    enabled = conf.BACKEND != Backend.OFF
     if status is None:
         return _empty(name, conf.BACKEND, enabled, conf.GATES_READINESS)
     fresh_for = 2 * conf.HEARTBEAT_INTERVAL

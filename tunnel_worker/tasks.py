@@ -10,7 +10,7 @@ from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 
 from tunnel_worker import runner
-from tunnel_worker.conf import tunnel_settings
+from tunnel_worker.conf import Backend, tunnel_settings
 from tunnel_worker.watchdog import tunnel_watchdog_check
 
 logger = logging.getLogger(__name__)
@@ -69,5 +69,5 @@ def _kick_on_start(sender: Any = None, **_: Any) -> None:
     except AttributeError:
         return
     conf = tunnel_settings()
-    if TUNNEL_QUEUE in queues and conf.BACKEND != "off":
+    if TUNNEL_QUEUE in queues and conf.BACKEND != Backend.OFF:
         tunnel_enqueue(conf.NAME)

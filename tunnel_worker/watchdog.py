@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import redis
 
-from tunnel_worker.conf import tunnel_settings
+from tunnel_worker.conf import Backend, tunnel_settings
 from tunnel_worker.lease import lease_info
 from tunnel_worker.services import tunnel_status_mark_lost
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def tunnel_watchdog_check(*, enqueue: Callable[[str], None]) -> str:
     """Re-queue the tunnel run when no live holder heartbeats its lease; returns what it saw."""
     conf = tunnel_settings()
-    if conf.BACKEND == "off":
+    if conf.BACKEND == Backend.OFF:
         return "off"
     if not conf.LEASE:
         return "lease disabled: run_tunnel is supervised outside Celery"

@@ -11,17 +11,12 @@ from rest_framework.throttling import BaseThrottle
 
 from inventory.api.authentication import TokenPrincipal
 from inventory.api.conf import api_rate
-from tenancy.ratelimit import ratelimit_hit
+from tenancy.ratelimit import ratelimit_hit, token_rate_key
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
-
-
-def token_rate_key(prefix: str) -> str:
-    """The limiter key of one token (the MCP endpoint counts a token under the same key)."""
-    return f"token:{prefix}"
 
 
 class TokenRateThrottle(BaseThrottle):
