@@ -8,32 +8,29 @@ import getpass
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_tenants.utils import tenant_context
+from django.core.management.base import CommandError, CommandParser
 
 from inventory.keepers import KeeperError, keeper_create
-from inventory.management.commands._tenant import add_tenant_argument, require_tenant
 from inventory.roles import STOCK_KEEPER, VIEWER
+from tenancy.commands import TenantCommand
+from tenancy.models import Tenant
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):
     help = "Create a tenant admin login in the Stock keeper (or Viewer) role; never a superuser."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        add_tenant_argument(parser)
         parser.add_argument("username")
         parser.add_argument("--viewer", action="store_true", help="read-only Viewer role")
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
         )
 
-    def handle(self, *args: object, **opts: Any) -> None:
-        tenant = require_tenant(str(opts["tenant"]))
+    def handle_tenant(self, tenant: Tenant, **opts: Any) -> None:
         password = _password(from_stdin=bool(opts["password_stdin"]))
         role = VIEWER if opts["viewer"] else STOCK_KEEPER
         try:
-            with tenant_context(tenant):
-                user = keeper_create(username=str(opts["username"]), password=password, role=role)
+            user = keeper_create(username=str(opts["username"]), password=password, role=role)
         except KeeperError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         self.stdout.write(f"created {role} {user.get_username()} in tenant {tenant.schema_name}")

@@ -1,25 +1,24 @@
 """manage.py import_stock --tenant <schema> FILE.csv: apply a stocktake, all rows or none."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_tenants.utils import tenant_context
+from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.progress import Progress
 
-from inventory.management.commands._tenant import add_tenant_argument, require_tenant
 from inventory.stocktake import StocktakeError, stocktake_import, stocktake_parse
+from tenancy.commands import TenantCommand
+from tenancy.models import Tenant
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):
     help = "Import a stocktake CSV (sku,name,location,quantity). A bad row fails the whole file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        add_tenant_argument(parser)
         parser.add_argument("file", type=Path)
 
-    def handle(self, *args: object, **opts: object) -> None:
-        tenant = require_tenant(str(opts["tenant"]))
+    def handle_tenant(self, tenant: Tenant, **opts: Any) -> None:
         path = Path(str(opts["file"]))
         try:
             with path.open(newline="", encoding="utf-8") as stream:
@@ -28,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {exc}", returncode=2) from exc
         except StocktakeError as exc:
             raise CommandError(f"{path}: {exc}; nothing was imported", returncode=2) from exc
-        with Progress(console=Console(stderr=True)) as progress, tenant_context(tenant):
+        with Progress(console=Console(stderr=True)) as progress:
             task = progress.add_task(f"importing {path.name}", total=len(rows))
             try:
                 result = stocktake_import(

@@ -8,29 +8,27 @@ import sys
 from typing import Any
 
 import anyio
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from mcp_bridge.conf import mcp_settings
 from mcp_bridge.principal import Principal
 from mcp_bridge.server import build_server
-from tenancy.selectors import tenant_get
+from tenancy.commands import TenantCommand
+from tenancy.models import Tenant
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):
     help = "Serve the MCP tools over stdio for one tenant (stdout is the protocol)."
+    enter_schema = False  # each tool call enters the schema on its own worker thread
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tenant", required=True, help="schema name of the tenant to serve")
         parser.add_argument(
             "--tools",
             default=None,
             help="comma-separated tool allowlist (default: MCP_TOOL_ALLOWLIST)",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        tenant = tenant_get(schema_name=options["tenant"])
-        if tenant is None:
-            raise CommandError(f"no active tenant with schema {options['tenant']!r}")
+    def handle_tenant(self, tenant: Tenant, **options: Any) -> None:
         tools = options["tools"]
         allowlist = tools.split(",") if tools else mcp_settings().tool_allowlist
         principal = Principal(

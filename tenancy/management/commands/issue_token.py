@@ -3,26 +3,23 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from tenancy.models import Scope
-from tenancy.selectors import tenant_get
+from tenancy.commands import TenantCommand
+from tenancy.models import Scope, Tenant
 from tenancy.services import parse_duration, token_issue
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):
     help = "Issue an API token. Prints only the token, once; it cannot be shown again."
+    enter_schema = False  # tokens live in the public schema
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tenant", required=True)
         parser.add_argument("--name", required=True)
         parser.add_argument("--scope", action="append", required=True, choices=Scope.values)
         parser.add_argument("--expires-in", default=None, help="e.g. 90d, 12h")
 
-    def handle(self, *args: object, **opts: Any) -> None:
-        tenant = tenant_get(schema_name=str(opts["tenant"]))
-        if tenant is None:
-            raise CommandError(f"unknown tenant {opts['tenant']!r}", returncode=2)
+    def handle_tenant(self, tenant: Tenant, **opts: Any) -> None:
         try:
             expires = parse_duration(str(opts["expires_in"])) if opts["expires_in"] else None
             issued = token_issue(

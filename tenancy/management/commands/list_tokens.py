@@ -1,26 +1,22 @@
 """manage.py list_tokens --tenant <schema>: token metadata, never secrets."""
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from tenancy.selectors import tenant_get, token_list
+from tenancy.commands import TenantCommand
+from tenancy.models import Tenant
+from tenancy.selectors import token_list
 
 
 def _iso(value: object) -> str | None:
     return value.isoformat() if value else None  # type: ignore[attr-defined]
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):
     help = "List a tenant's API tokens as JSON lines (prefix, name, scopes, dates); never secrets."
+    enter_schema = False  # tokens live in the public schema
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tenant", required=True)
-
-    def handle(self, *args: object, **opts: str) -> None:
-        tenant = tenant_get(schema_name=opts["tenant"])
-        if tenant is None:
-            raise CommandError(f"unknown tenant {opts['tenant']!r}", returncode=2)
+    def handle_tenant(self, tenant: Tenant, **opts: Any) -> None:
         for token in token_list(tenant=tenant):
             row = {
                 "prefix": token.prefix,
