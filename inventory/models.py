@@ -152,7 +152,7 @@ class Restock(models.Model):
         return self.quantity - self.received_quantity
 
 
-# --- Low-stock job (issue 7): written by inventory.reports, shown in the tenant admin ----------
+# --- Low-stock job (issue 7): written by inventory.low_stock, shown in the tenant admin ----------
 
 
 class WebhookStatus(models.TextChoices):

@@ -13,9 +13,10 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from config import celery_app
-from inventory import reports
+from inventory import low_stock
 from inventory.models import LowStockReport, ReportSettings, WebhookStatus
 from inventory.tasks import low_stock_scan_all
+from tenancy.jobs import active_tenant_schemas
 from tests.ops.support import WebhookReceiver, stock_item, wait_until
 from tests.support import ROOT, subprocess_env
 
@@ -72,11 +73,11 @@ def _last_pk(schema: str) -> int:
 
 
 def _check_reports_against_own_data(made: dict, before: dict[str, int]) -> None:
-    for schema in reports.job_tenant_schemas():
+    for schema in active_tenant_schemas():
         report = _latest(schema, before.get(schema, 0))
         assert report is not None, f"no new report in {schema}"
         with schema_context(schema):
-            expected = reports.low_stock_rows()  # the tenant's own data, by the one rule
+            expected = low_stock.low_stock_rows()  # the tenant's own data, by the one rule
         assert report.items == expected and report.item_count == len(expected)
     for schema, skus in made.items():
         report = _latest(schema, before[schema])
@@ -94,13 +95,13 @@ def test_eager_run_reports_each_tenant_and_retries_the_webhook(
     tenant_a,
     tenant_b,  # noqa: ANN001
 ):
-    before = {s: _last_pk(s) for s in reports.job_tenant_schemas()}
+    before = {s: _last_pk(s) for s in active_tenant_schemas()}
     celery_app.conf.task_always_eager = True
     try:
         queued = low_stock_scan_all.apply().get()
     finally:
         celery_app.conf.task_always_eager = False
-    assert queued == len(reports.job_tenant_schemas()) >= 2
+    assert queued == len(active_tenant_schemas()) >= 2
     _check_reports_against_own_data(two_tenants_stock, before)
 
     alpha = _latest(tenant_a.schema_name, before[tenant_a.schema_name])
@@ -117,9 +118,9 @@ def test_eager_run_reports_each_tenant_and_retries_the_webhook(
 
 def test_webhook_to_a_private_address_is_refused_by_default(tenant_a, webhook):  # noqa: ANN001
     with schema_context(tenant_a.schema_name):
-        report = reports.low_stock_report_create()
-        with pytest.raises(reports.WebhookRefused):
-            reports.low_stock_webhook_deliver(report=report)
+        report = low_stock.low_stock_report_create()
+        with pytest.raises(low_stock.WebhookRefused):
+            low_stock.low_stock_webhook_deliver(report=report)
         report.refresh_from_db()
     assert report.webhook_status == WebhookStatus.FAILED
     assert "non-public" in report.webhook_last_error
@@ -153,7 +154,7 @@ def test_real_worker_runs_the_job_on_a_test_queue(
         "INFO",
     ]
     log = tmp_path / "worker.log"
-    before = {s: _last_pk(s) for s in reports.job_tenant_schemas()}
+    before = {s: _last_pk(s) for s in active_tenant_schemas()}
     with log.open("wb") as out:
         worker = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -184,7 +185,7 @@ def test_reports_show_in_the_tenants_admin(tenant_a, two_tenants_stock, client):
 
     schema = tenant_a.schema_name
     with schema_context(schema):
-        report = reports.low_stock_report_create()
+        report = low_stock.low_stock_report_create()
         user, _ = get_user_model().objects.get_or_create(
             username="ops-keeper", defaults={"is_staff": True, "is_superuser": True}
         )
@@ -207,5 +208,5 @@ def test_a_tenant_with_nothing_low_gets_an_empty_report():
     with schema_context("public"):  # tenants are created from the public schema
         tenant = tenant_provision(schema_name="nothing_low", domain="nothing-low.localhost").tenant
     with schema_context(tenant.schema_name):
-        report = reports.low_stock_report_create()
+        report = low_stock.low_stock_report_create()
         assert report.items == [] and report.item_count == 0

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django_tenants.utils import schema_context
 
-from inventory import reports
+from inventory import low_stock
 from inventory.models import ReportSettings, WebhookStatus
 from tests.ops.support import WebhookReceiver
 
@@ -53,11 +53,11 @@ def _deliver(tenant: Any, url: str) -> tuple[Any, Exception | None]:
     with schema_context(tenant.schema_name):
         ReportSettings.objects.all().delete()
         ReportSettings.objects.create(low_stock_webhook_url=url, webhook_secret="")
-        report = reports.low_stock_report_create()
+        report = low_stock.low_stock_report_create()
         error: Exception | None = None
         try:
-            reports.low_stock_webhook_deliver(report=report)
-        except (reports.WebhookError, reports.WebhookRefused) as exc:
+            low_stock.low_stock_webhook_deliver(report=report)
+        except (low_stock.WebhookError, low_stock.WebhookRefused) as exc:
             error = exc
         finally:
             ReportSettings.objects.all().delete()
@@ -80,7 +80,7 @@ def test_dns_rebinding_cannot_reach_loopback(tenant_a, receiver, any_port, monke
     report, error = _deliver(tenant_a, f"http://hooks.rebind.test:{port}/hooks/low-stock")
     assert receiver.attempts == 0, "the webhook reached 127.0.0.1 through a rebound name"
     assert connected == [(PUBLIC, port)]  # exactly the checked address, resolved once
-    assert isinstance(error, reports.WebhookError)
+    assert isinstance(error, low_stock.WebhookError)
     assert report.webhook_status == WebhookStatus.PENDING
 
 
@@ -91,7 +91,7 @@ def test_dns_rebinding_cannot_reach_loopback(tenant_a, receiver, any_port, monke
 def test_any_non_public_address_is_refused(tenant_a, any_port, monkeypatch, answer) -> None:  # noqa: ANN001
     monkeypatch.setattr(socket, "getaddrinfo", Rebinder("hooks.private.test", answer))
     report, error = _deliver(tenant_a, "http://hooks.private.test/hook")
-    assert isinstance(error, reports.WebhookRefused)
+    assert isinstance(error, low_stock.WebhookRefused)
     assert (
         report.webhook_status == WebhookStatus.FAILED and "non-public" in report.webhook_last_error
     )
@@ -100,7 +100,7 @@ def test_any_non_public_address_is_refused(tenant_a, any_port, monkeypatch, answ
 def test_ports_other_than_80_and_443_need_configuring(tenant_a, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(socket, "getaddrinfo", Rebinder("hooks.port.test", [PUBLIC]))
     report, error = _deliver(tenant_a, "http://hooks.port.test:8080/hook")
-    assert isinstance(error, reports.WebhookRefused) and "port 8080" in str(error)
+    assert isinstance(error, low_stock.WebhookRefused) and "port 8080" in str(error)
 
 
 def test_pinned_request_keeps_the_host_name(

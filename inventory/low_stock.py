@@ -1,4 +1,4 @@
-"""The low-stock job: snapshot low_stock_items() into a report, and deliver it to the tenant's
+"""The low-stock job: snapshot selectors.low_stock_rows() into a report, and deliver it to the tenant's
 webhook. Services write in the current tenant's schema; the Celery tasks enter the tenant."""
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import httpx
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name
 
 from inventory.models import LowStockReport, ReportSettings, WebhookStatus
-from inventory.selectors import low_stock_items
+from inventory.selectors import low_stock_rows
 from ops.conf import ops_settings
-from tenancy.models import Tenant
 
 REPORTS_KEPT = 100
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
@@ -34,30 +32,6 @@ class WebhookError(Exception):
 
 class WebhookRefused(Exception):
     """A delivery that retrying cannot fix (a refused target, a 4xx answer)."""
-
-
-def job_tenant_schemas() -> list[str]:
-    """Schema names of the active tenants, in order: the tenants a per-tenant job visits."""
-    return list(
-        Tenant.objects.filter(is_active=True)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("schema_name")
-        .values_list("schema_name", flat=True)
-    )
-
-
-def low_stock_rows() -> list[dict[str, Any]]:
-    """The current tenant's low-stock items as plain data (the one rule: low_stock_items)."""
-    return [
-        {
-            "sku": item.sku,
-            "name": item.name,
-            "on_hand": int(item.on_hand),  # type: ignore[attr-defined]
-            "reorder_point": item.reorder_point,
-            "next_restock": item.next_restock.isoformat() if item.next_restock else None,  # type: ignore[attr-defined]
-        }
-        for item in low_stock_items().order_by("sku")
-    ]
 
 
 def webhook_settings() -> ReportSettings | None:
