@@ -1,4 +1,8 @@
-"""The MCP endpoint's settings, read in one place from the `MCP_*` Django settings."""
+"""The MCP endpoint's settings, read in one place from the `MCP_*` Django settings.
+
+Flat settings rather than one dict (unlike ops.conf.app_settings' namespaced ones): production.py
+and tenancy.validators read MCP_ALLOWED_HOSTS too. No second default: base.py sets every one.
+"""
 
 from dataclasses import dataclass
 
@@ -19,15 +23,16 @@ class McpSettings:
 
 
 def mcp_settings() -> McpSettings:
-    """The current MCP settings (see the `# --- MCP endpoint ---` block of config/settings/base.py)."""
+    """The current MCP settings (the `# --- MCP endpoint ---` section of config/settings/base.py,
+    where their defaults are written, once)."""
     return McpSettings(
-        allowed_hosts=tuple(getattr(settings, "MCP_ALLOWED_HOSTS", ("localhost", "127.0.0.1"))),
-        allowed_origins=tuple(getattr(settings, "MCP_ALLOWED_ORIGINS", ())),
-        tool_allowlist=tuple(getattr(settings, "MCP_TOOL_ALLOWLIST", ("check_stock",))),
-        rate=getattr(settings, "MCP_RATE", "120/min"),
-        protocol_rate=getattr(settings, "MCP_PROTOCOL_RATE", "1200/min"),
-        max_body_bytes=int(getattr(settings, "MCP_MAX_BODY_BYTES", 64 * 1024)),
-        auth_stale_seconds=int(getattr(settings, "MCP_AUTH_STALE_SECONDS", 300)),
-        resource_url=getattr(settings, "MCP_RESOURCE_URL", ""),
+        allowed_hosts=tuple(settings.MCP_ALLOWED_HOSTS),
+        allowed_origins=tuple(settings.MCP_ALLOWED_ORIGINS),
+        tool_allowlist=tuple(settings.MCP_TOOL_ALLOWLIST),
+        rate=settings.MCP_RATE,
+        protocol_rate=settings.MCP_PROTOCOL_RATE,
+        max_body_bytes=int(settings.MCP_MAX_BODY_BYTES),
+        auth_stale_seconds=int(settings.MCP_AUTH_STALE_SECONDS),
+        resource_url=settings.MCP_RESOURCE_URL,
         site_hosts=tuple(settings.ALLOWED_HOSTS),
     )

@@ -3,7 +3,9 @@
 import re
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.http import is_same_domain
 
 SCHEMA_RULE = (
     "a schema name is 1-63 characters of lower-case ASCII letters, digits and '_', "
@@ -57,10 +59,7 @@ def validate_tenant_domain(value: str) -> str:
 
 
 def _mcp_allowed(host: str) -> bool:
-    from django.conf import settings
-    from django.utils.http import is_same_domain
-
-    patterns = [p.lower() for p in getattr(settings, "MCP_ALLOWED_HOSTS", []) if p != "*"]
+    patterns = [p.lower() for p in settings.MCP_ALLOWED_HOSTS if p != "*"]
     return any(is_same_domain(host, pattern) for pattern in patterns)
 
 

@@ -1,4 +1,11 @@
-"""Settings shared by every environment, read from the environment in one place."""
+"""Settings shared by every environment, read from the environment in one place.
+
+In ordered sections, each setting set once: core, apps and tenancy, middleware, web, database,
+Redis, authentication, security, logging, then each app's own settings (MCP, operations, REST
+API, tunnel worker), and Celery last (its beat schedule names intervals set above). The defaults
+of the apps' settings are written here only; each app reads them through one typed accessor
+(ops.conf.app_settings, mcp_bridge.conf.mcp_settings).
+"""
 
 import sys
 from pathlib import Path
@@ -11,6 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
+# --- Core -------------------------------------------------------------------------------------
+
 DEV_SECRET_KEY = "django-insecure-dev-only-change-me"  # noqa: S105 - refused by production.py
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
@@ -18,7 +27,108 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "[::1]"]
 )
+# The port `make run` serves on (development), for the URLs commands print.
+PORT = env.int("PORT", default=8000)
 
+# --- Apps and tenancy -------------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenancy",
+    "tunnel_worker",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # django.contrib.admin with the tenant admin site as admin.site (tenancy/admin_sites.py);
+    # the public admin site is mounted only by config/urls_public.py.
+    "tenancy.apps.AdminSitesConfig",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
+    "csp",
+    "axes",  # admin login lockout; its tables in every schema, so tenants never share counters
+    "mcp_bridge",  # no models: its management command (mcp_stdio)
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "tenancy.apps.AdminSitesConfig",
+    "axes",
+    "inventory",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
+
+TENANT_MODEL = "tenancy.Tenant"
+TENANT_DOMAIN_MODEL = "tenancy.Domain"
+# New schemas are migrated directly: measured on this project's few tables, django-tenants'
+# clone_schema() took ~3 s per tenant against ~0.8 s for a plain migrate.
+TENANT_CREATION_FAKES_MIGRATIONS = False
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# Issue `SET search_path` when the schema changes, not before every query: a REST call made
+# four of them and an MCP call three (django-tenants' documented option; the backend forgets the
+# cached value on rollback, so an aborted transaction cannot leave a stale search_path).
+TENANT_LIMIT_SET_CALLS = True
+# `migrate_schemas --executor=multiprocessing`: tenants migrated by this many processes at once
+# (each holds one database connection), handed out this many schemas at a time.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MIGRATION_PROCESSES", default=4)
+TENANT_MULTIPROCESSING_CHUNKS = env.int("TENANT_MIGRATION_CHUNKS", default=10)
+
+# --- Middleware -------------------------------------------------------------------------------
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    # Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
+    "ops.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "inventory.middleware.TenantTimeZoneMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
+]
+
+# --- URLs, templates, time, static files ------------------------------------------------------
+ROOT_URLCONF = "config.urls_tenants"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+ASGI_APPLICATION = "config.asgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+FORMAT_MODULE_PATH = ["inventory.formats"]  # one date format in the admin (YYYY-MM-DD HH:MM)
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Static files (the admin's CSS and JS) come straight from the apps, so `make run` needs no
+# collectstatic step; production may still run collectstatic for compressed, cached copies.
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=64 * 1024)
+
+# --- Database ---------------------------------------------------------------------------------
 # DATABASE_URL / REDIS_URL when set; else the services a running `make run` recorded under
 # .data/; else no database at all (commands then say "start `make run` or set DATABASE_URL").
 _RUNNING = recorded_services()
@@ -71,6 +181,7 @@ DATABASES["default"]["OPTIONS"].update(
 ORIGINAL_BACKEND = "ops.pgbackend"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
+# --- Redis (cache and rate limits; the Celery broker below) -----------------------------------
 REDIS_URL = env.str("REDIS_URL", default=_RUNNING.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 CACHES = {
     "default": {
@@ -82,94 +193,7 @@ CACHES = {
     }
 }
 
-SHARED_APPS = [
-    "django_tenants",
-    "tenancy",
-    "tunnel_worker",
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    # django.contrib.admin with the tenant admin site as admin.site (tenancy/admin_sites.py);
-    # the public admin site is mounted only by config/urls_public.py.
-    "tenancy.apps.AdminSitesConfig",
-    "django.contrib.staticfiles",
-    "rest_framework",
-    "django_filters",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
-    "csp",
-    "axes",  # admin login lockout; its tables in every schema, so tenants never share counters
-]
-TENANT_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "tenancy.apps.AdminSitesConfig",
-    "axes",
-    "inventory",
-]
-INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
-
-TENANT_MODEL = "tenancy.Tenant"
-TENANT_DOMAIN_MODEL = "tenancy.Domain"
-# New schemas are migrated directly: measured on this project's few tables, django-tenants'
-# clone_schema() took ~3 s per tenant against ~0.8 s for a plain migrate.
-TENANT_CREATION_FAKES_MIGRATIONS = False
-SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
-# Issue `SET search_path` when the schema changes, not before every query: a REST call made
-# four of them and an MCP call three (django-tenants' documented option; the backend forgets the
-# cached value on rollback, so an aborted transaction cannot leave a stale search_path).
-TENANT_LIMIT_SET_CALLS = True
-
-MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "inventory.middleware.TenantTimeZoneMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
-]
-
-ROOT_URLCONF = "config.urls_tenants"
-PUBLIC_SCHEMA_URLCONF = "config.urls_public"
-
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
-    }
-]
-
-ASGI_APPLICATION = "config.asgi.application"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = False
-USE_TZ = True
-FORMAT_MODULE_PATH = ["inventory.formats"]  # one date format in the admin (YYYY-MM-DD HH:MM)
-STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# Static files (the admin's CSS and JS) come straight from the apps, so `make run` needs no
-# collectstatic step; production may still run collectstatic for compressed, cached copies.
-WHITENOISE_USE_FINDERS = True
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=64 * 1024)
-
+# --- Authentication ---------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out user or address
     "django.contrib.auth.backends.ModelBackend",
@@ -180,12 +204,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# --- Control-plane security (docs/security.md) --------------------------------------------------
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs). Empty: nobody's,
+# so the client address is the TCP peer. Never "*": tunnelled requests arrive from loopback, and
+# trusting loopback would let anyone through the tunnel choose their address. The servers get the
+# same list (ops.proxies.forwarded_allow_ips), and production refuses "*".
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+
+# Admin login lockout (django-axes, database handler: counters live in each schema's own tables).
+# Locked per username and, separately, per client address; a success does not reset the address.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("ADMIN_LOGIN_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "ops.proxies.client_address"
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = False  # the attempt log is registered on the public admin site only
+AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Content-Security-Policy (django-csp) on every HTML page: the admin and the API docs load only
+# this origin's scripts. Styles may be inline: Swagger UI and the admin set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- Logging ----------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+_JSON_LOGS = LOG_FORMAT == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "request_context": {"()": "ops.context.RequestContextFilter"},
         "client_errors": {"()": "ops.logs.ClientErrorFilter"},
         "redact": {"()": "ops.logs.RedactSecretsFilter"},
     },
@@ -200,24 +262,131 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT if LOG_FORMAT in ("text", "json") else "text",
-            "filters": ["client_errors", "redact"],
+            "filters": ["request_context", "client_errors", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The tool-call audit lines stay on whatever LOG_LEVEL says.
+        "mcp_bridge.audit": {"level": "INFO"},
+        # Its start-up banner would be a second line in every command's one-line error.
+        "axes.apps": {"level": "WARNING"},
+        # JSON: every line through the one JSON handler, uvicorn's and Celery's too. ops.asgi
+        # writes the access lines (with request id, tenant and token name), so uvicorn's are off.
+        **(
+            {
+                **{
+                    name: {"handlers": ["console"], "propagate": False}
+                    for name in ("uvicorn", "uvicorn.error", "gunicorn.error")
+                },
+                "uvicorn.access": {"handlers": [], "propagate": False},
+            }
+            if _JSON_LOGS
+            else {}
+        ),
+    },
 }
 
-# The port `make run` serves on (development), for the URLs commands print.
-PORT = env.int("PORT", default=8000)
+# --- MCP endpoint -----------------------------------------------------------------------------
+# Read by mcp_bridge.conf (its defaults are these); every key is documented in docs/agents.md.
+# Hosts that are not tenant domains but may reach /mcp (a tunnel hostname, the upstream address).
+# Django's ALLOWED_HOSTS syntax: "example.com", ".example.com" (subdomains too), "*".
+MCP_ALLOWED_HOSTS: list[str] = env.list(
+    "MCP_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]
+)
+# Browser origins allowed to call /mcp; "http://localhost:*" matches any port. Empty: none.
+MCP_ALLOWED_ORIGINS: list[str] = env.list("MCP_ALLOWED_ORIGINS", default=[])
+MCP_TOOL_ALLOWLIST: list[str] = env.list("MCP_TOOL_ALLOWLIST", default=["check_stock"])
+MCP_RATE = env.str("MCP_RATE", default="120/min")  # tool calls per token, across workers (Redis)
+# Everything else a client sends (initialize, notifications, tools/list, ping), per token.
+MCP_PROTOCOL_RATE = env.str("MCP_PROTOCOL_RATE", default="1200/min")
+MCP_MAX_BODY_BYTES = env.int("MCP_MAX_BODY_BYTES", default=64 * 1024)
+# While the database is unreachable, a token that authenticated within this many seconds is still
+# accepted (so the caller gets "cannot be confirmed", not a misleading 401). 0 turns it off.
+MCP_AUTH_STALE_SECONDS = env.int("MCP_AUTH_STALE_SECONDS", default=300)
+# Public URL of the endpoint for RFC 9728 metadata; empty: derived from each request.
+MCP_RESOURCE_URL = env.str("MCP_RESOURCE_URL", default="")
 
-# --- Celery -----------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
-CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# --- Operations -------------------------------------------------------------------------------
+# Read by ops.conf (its defaults are these); every key is documented in docs/operations.md.
+OPERATIONS: dict[str, object] = {
+    # /metrics needs `Authorization: Bearer <METRICS_TOKEN>`, or a client address inside one of
+    # METRICS_ALLOW_FROM (CIDRs). Neither set: /metrics answers 403. Never list loopback when a
+    # tunnel connector runs on this host: tunnelled requests arrive from 127.0.0.1 too.
+    "METRICS_TOKEN": env.str("METRICS_TOKEN", default=""),
+    "METRICS_ALLOW_FROM": env.list("METRICS_ALLOW_FROM", default=[]),
+    # On (production's default): only the token opens /metrics, METRICS_ALLOW_FROM is ignored.
+    "METRICS_REQUIRE_TOKEN": env.bool("METRICS_REQUIRE_TOKEN", default=False),
+    "METRICS_QUEUES": env.list("METRICS_CELERY_QUEUES", default=["default", "tunnel"]),
+    "READYZ_TIMEOUT": env.float("READYZ_TIMEOUT", default=2.0),
+    "READYZ_MIGRATIONS_TTL": env.float("READYZ_MIGRATIONS_TTL", default=30.0),
+    "LOW_STOCK_INTERVAL": env.float("LOW_STOCK_INTERVAL", default=3600.0),
+    "WEBHOOK_TIMEOUT": env.float("LOW_STOCK_WEBHOOK_TIMEOUT", default=5.0),
+    "WEBHOOK_MAX_RETRIES": env.int("LOW_STOCK_WEBHOOK_MAX_RETRIES", default=6),
+    "WEBHOOK_BACKOFF_MAX": env.int("LOW_STOCK_WEBHOOK_BACKOFF_MAX", default=600),
+    # Webhook URLs are typed by tenant admins: private, loopback and link-local targets are
+    # refused unless this is on (tests, single-tenant installs).
+    "WEBHOOK_ALLOW_PRIVATE": env.bool("LOW_STOCK_WEBHOOK_ALLOW_PRIVATE", default=False),
+    # Ports a webhook URL may name ("*": any). The host is resolved once and the request goes to
+    # exactly the checked address (inventory.low_stock.webhook_target_pin).
+    "WEBHOOK_PORTS": env.list("LOW_STOCK_WEBHOOK_PORTS", default=["80", "443"]),
+    # A frozen server enforces no statement_timeout: the client cuts every database wait of a
+    # /mcp or /api/ request this many seconds after the request arrived (ops.deadline).
+    "DB_REQUEST_DEADLINE": env.float("DB_REQUEST_DEADLINE", default=4.0),
+    # Request bodies are capped before anything reads them (ops.limits): this many bytes
+    # on every path, except the path prefixes in BODY_CAPS ("prefix=bytes,...", longest wins).
+    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+    "BODY_CAPS": env.dict(
+        "REQUEST_BODY_CAPS",
+        cast={"value": int},
+        default={"/mcp": MCP_MAX_BODY_BYTES, "/admin/": 10 * 1024 * 1024},
+    ),
+}
+
+# --- REST API ---------------------------------------------------------------------------------
+# One namespaced dict read by inventory.api.conf (its defaults are these); every key is documented in docs/api.md.
+INVENTORY_API: dict[str, object] = {
+    "RATE": env.str("API_RATE", default="600/min"),  # per token, shared with MCP (ratelimit.py)
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
+    "MAX_PAGE_SIZE": env.int("API_MAX_PAGE_SIZE", default=200),
+    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+}
+# Unusable bearer tokens (REST and MCP) per client address, counted in Redis: past this rate
+# the address gets 429 until the window ends (tenancy.ratelimit).
+AUTH_FAILURE_RATE = env.str("AUTH_FAILURE_RATE", default="20/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["inventory.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["inventory.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["inventory.api.parsers.CappedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "inventory.api.pagination.CappedPagination",
+    "DEFAULT_FILTER_BACKENDS": ["inventory.api.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "inventory.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inventory API",
+    "DESCRIPTION": "Per-tenant stock, items, locations, movements and restocks. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"MovementKindEnum": "inventory.models.MovementKind.choices"},
+    # Swagger UI from drf-spectacular-sidecar's static files: the docs work offline and load no
+    # script from a CDN onto the admin's origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
 
 # --- Tunnel worker ----------------------------------------------------------------------------
-# One namespaced dict read by tunnel_worker.conf; every key is documented in docs/tunnel.md.
+# One namespaced dict read by tunnel_worker.conf (its defaults are these); every key is documented in docs/tunnel.md.
 TUNNEL_WORKER: dict[str, object] = {
     "BACKEND": env.str("TUNNEL_BACKEND", default="off"),  # ssh | cloudflared | command | off
     "NAME": env.str("TUNNEL_NAME", default="default"),
@@ -274,164 +443,22 @@ TUNNEL_WORKER: dict[str, object] = {
     "EDGE_PORT": env.int("TUNNEL_EDGE_PORT", default=2222),
     "EDGE_REMOTE_PORT": env.int("TUNNEL_EDGE_REMOTE_PORT", default=8765),
 }
-CELERY_BEAT_SCHEDULE["tunnel-watchdog"] = {
-    "task": "tunnel_worker.tasks.tunnel_watchdog",
-    "schedule": TUNNEL_WORKER["WATCHDOG_INTERVAL"],
-    "options": {"expires": TUNNEL_WORKER["WATCHDOG_INTERVAL"]},
-}
 
-# --- REST API ---------------------------------------------------------------------------------
-# One namespaced dict read by inventory.api.conf; every key is documented in docs/api.md.
-INVENTORY_API: dict[str, object] = {
-    "RATE": env.str("API_RATE", default="600/min"),  # per token, shared with MCP (ratelimit.py)
-    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
-    "MAX_PAGE_SIZE": env.int("API_MAX_PAGE_SIZE", default=200),
-    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
-}
-# Unusable bearer tokens (REST and MCP) per client address, counted in Redis: past this rate
-# the address gets 429 until the window ends (tenancy.ratelimit).
-AUTH_FAILURE_RATE = env.str("AUTH_FAILURE_RATE", default="20/min")
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["inventory.api.permissions.HasScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["inventory.api.throttling.TokenRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["inventory.api.parsers.CappedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "inventory.api.pagination.CappedPagination",
-    "DEFAULT_FILTER_BACKENDS": ["inventory.api.filters.StrictFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "inventory.api.errors.api_exception_handler",
-    "UNAUTHENTICATED_USER": None,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Inventory API",
-    "DESCRIPTION": "Per-tenant stock, items, locations, movements and restocks. See docs/api.md.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"MovementKindEnum": "inventory.models.MovementKind.choices"},
-    # Swagger UI from drf-spectacular-sidecar's static files: the docs work offline and load no
-    # script from a CDN onto the admin's origin.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
-
-# --- MCP endpoint -----------------------------------------------------------------------------
-# Read by mcp_bridge.conf; every key is documented in docs/agents.md.
-INSTALLED_APPS += ["mcp_bridge"]
-# Hosts that are not tenant domains but may reach /mcp (a tunnel hostname, the upstream address).
-# Django's ALLOWED_HOSTS syntax: "example.com", ".example.com" (subdomains too), "*".
-MCP_ALLOWED_HOSTS: list[str] = env.list(
-    "MCP_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]
-)
-# Browser origins allowed to call /mcp; "http://localhost:*" matches any port. Empty: none.
-MCP_ALLOWED_ORIGINS: list[str] = env.list("MCP_ALLOWED_ORIGINS", default=[])
-MCP_TOOL_ALLOWLIST: list[str] = env.list("MCP_TOOL_ALLOWLIST", default=["check_stock"])
-MCP_RATE = env.str("MCP_RATE", default="120/min")  # tool calls per token, across workers (Redis)
-# Everything else a client sends (initialize, notifications, tools/list, ping), per token.
-MCP_PROTOCOL_RATE = env.str("MCP_PROTOCOL_RATE", default="1200/min")
-MCP_MAX_BODY_BYTES = env.int("MCP_MAX_BODY_BYTES", default=64 * 1024)
-# While the database is unreachable, a token that authenticated within this many seconds is still
-# accepted (so the caller gets "cannot be confirmed", not a misleading 401). 0 turns it off.
-MCP_AUTH_STALE_SECONDS = env.int("MCP_AUTH_STALE_SECONDS", default=300)
-# Public URL of the endpoint for RFC 9728 metadata; empty: derived from each request.
-MCP_RESOURCE_URL = env.str("MCP_RESOURCE_URL", default="")
-
-# --- Operations -------------------------------------------------------------------------------
-# Read by ops.conf; every key is documented in docs/operations.md.
-OPERATIONS: dict[str, object] = {
-    # /metrics needs `Authorization: Bearer <METRICS_TOKEN>`, or a client address inside one of
-    # METRICS_ALLOW_FROM (CIDRs). Neither set: /metrics answers 403. Never list loopback when a
-    # tunnel connector runs on this host: tunnelled requests arrive from 127.0.0.1 too.
-    "METRICS_TOKEN": env.str("METRICS_TOKEN", default=""),
-    "METRICS_ALLOW_FROM": env.list("METRICS_ALLOW_FROM", default=[]),
-    # On (production's default): only the token opens /metrics, METRICS_ALLOW_FROM is ignored.
-    "METRICS_REQUIRE_TOKEN": env.bool("METRICS_REQUIRE_TOKEN", default=False),
-    "METRICS_QUEUES": env.list("METRICS_CELERY_QUEUES", default=["default", "tunnel"]),
-    "READYZ_TIMEOUT": env.float("READYZ_TIMEOUT", default=2.0),
-    "READYZ_MIGRATIONS_TTL": env.float("READYZ_MIGRATIONS_TTL", default=30.0),
-    "LOW_STOCK_INTERVAL": env.float("LOW_STOCK_INTERVAL", default=3600.0),
-    "WEBHOOK_TIMEOUT": env.float("LOW_STOCK_WEBHOOK_TIMEOUT", default=5.0),
-    "WEBHOOK_MAX_RETRIES": env.int("LOW_STOCK_WEBHOOK_MAX_RETRIES", default=6),
-    "WEBHOOK_BACKOFF_MAX": env.int("LOW_STOCK_WEBHOOK_BACKOFF_MAX", default=600),
-    # Webhook URLs are typed by tenant admins: private, loopback and link-local targets are
-    # refused unless this is on (tests, single-tenant installs).
-    "WEBHOOK_ALLOW_PRIVATE": env.bool("LOW_STOCK_WEBHOOK_ALLOW_PRIVATE", default=False),
-    # Ports a webhook URL may name ("*": any). The host is resolved once and the request goes to
-    # exactly the checked address (inventory.reports.webhook_target_pin).
-    "WEBHOOK_PORTS": env.list("LOW_STOCK_WEBHOOK_PORTS", default=["80", "443"]),
-    # A frozen server enforces no statement_timeout: the client cuts every database wait of a
-    # /mcp or /api/ request this many seconds after the request arrived (ops.deadline).
-    "DB_REQUEST_DEADLINE": env.float("DB_REQUEST_DEADLINE", default=4.0),
-    # Request bodies are capped before anything reads them (ops.limits): this many bytes
-    # on every path, except the path prefixes in BODY_CAPS ("prefix=bytes,...", longest wins).
-    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
-    "BODY_CAPS": env.dict(
-        "REQUEST_BODY_CAPS",
-        cast={"value": int},
-        default={"/mcp": MCP_MAX_BODY_BYTES, "/admin/": 10 * 1024 * 1024},
-    ),
-}
-# Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
-MIDDLEWARE.insert(1, "ops.middleware.RequestContextMiddleware")
-LOGGING["filters"]["request_context"] = {"()": "ops.context.RequestContextFilter"}  # type: ignore[index]
-LOGGING["handlers"]["console"]["filters"] = ["request_context", "client_errors", "redact"]  # type: ignore[index]
-if LOG_FORMAT == "json":
-    # Every line through the one JSON handler: uvicorn's and Celery's too. ops.asgi
-    # writes the access lines (with request id, tenant and token name), so uvicorn's are off.
-    for _name in ("uvicorn", "uvicorn.error", "gunicorn.error"):
-        LOGGING["loggers"][_name] = {"handlers": ["console"], "propagate": False}  # type: ignore[index]
-    LOGGING["loggers"]["uvicorn.access"] = {"handlers": [], "propagate": False}  # type: ignore[index]
-    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Tool-call audit lines feed the MCP metrics, so they stay on whatever LOG_LEVEL says.
-LOGGING["loggers"]["mcp_bridge.audit"] = {"level": "INFO"}  # type: ignore[index]
-# `migrate_schemas --executor=multiprocessing`: tenants migrated by this many processes at once
-# (each holds one database connection), handed out this many schemas at a time.
-TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MIGRATION_PROCESSES", default=4)
-TENANT_MULTIPROCESSING_CHUNKS = env.int("TENANT_MIGRATION_CHUNKS", default=10)
-CELERY_BEAT_SCHEDULE["low-stock-scan"] = {
-    "task": "inventory.tasks.low_stock_scan_all",
-    "schedule": OPERATIONS["LOW_STOCK_INTERVAL"],
-    "options": {"expires": OPERATIONS["LOW_STOCK_INTERVAL"]},
-}
-
-# --- Control-plane security (docs/security.md) --------------------------------------------------
-# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs). Empty: nobody's,
-# so the client address is the TCP peer. Never "*": tunnelled requests arrive from loopback, and
-# trusting loopback would let anyone through the tunnel choose their address. The servers get the
-# same list (ops.proxies.forwarded_allow_ips), and production refuses "*".
-TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
-
-# Admin login lockout (django-axes, database handler: counters live in each schema's own tables).
-# Locked per username and, separately, per client address; a success does not reset the address.
-AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("ADMIN_LOGIN_COOLOFF_HOURS", default=0.25)  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "ops.proxies.client_address"
-AXES_RESET_ON_SUCCESS = False
-AXES_ENABLE_ADMIN = False  # the attempt log is registered on the public admin site only
-AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
-AXES_HTTP_RESPONSE_CODE = 429
-# Its start-up banner would be a second line in every command's one-line error.
-LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}  # type: ignore[index]
-
-# Content-Security-Policy (django-csp) on every HTML page: the admin and the API docs load only
-# this origin's scripts. Styles may be inline: Swagger UI and the admin set style attributes.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'none'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-    }
+# --- Celery -----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not _JSON_LOGS  # JSON logs: Celery's lines use LOGGING too
+# Every periodic task, in one place.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "tunnel-watchdog": {
+        "task": "tunnel_worker.tasks.tunnel_watchdog",
+        "schedule": TUNNEL_WORKER["WATCHDOG_INTERVAL"],
+        "options": {"expires": TUNNEL_WORKER["WATCHDOG_INTERVAL"]},
+    },
+    "low-stock-scan": {
+        "task": "inventory.tasks.low_stock_scan_all",  # tenancy.jobs fans it out per tenant
+        "schedule": OPERATIONS["LOW_STOCK_INTERVAL"],
+        "options": {"expires": OPERATIONS["LOW_STOCK_INTERVAL"]},
+    },
 }

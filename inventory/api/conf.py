@@ -1,23 +1,21 @@
-"""Accessor for the REST API's settings (the INVENTORY_API dict in config/settings)."""
+"""The REST API's settings: the INVENTORY_API dict, typed (ops.conf.app_settings)."""
 
-from django.conf import settings
+from dataclasses import dataclass
+from typing import Any
 
-
-def api_setting(name: str) -> object:
-    return settings.INVENTORY_API[name]
-
-
-def api_rate() -> str:
-    return str(api_setting("RATE"))
+from ops.conf import app_settings
 
 
-def page_size() -> int:
-    return int(api_setting("PAGE_SIZE"))  # type: ignore[call-overload]
+@dataclass(frozen=True)
+class ApiSettings:
+    """base.py and docs/api.md say what each knob does."""
+
+    RATE: str  # per token, shared with the MCP endpoint (tenancy.ratelimit)
+    PAGE_SIZE: int
+    MAX_PAGE_SIZE: int
+    MAX_BODY_BYTES: int
 
 
-def max_page_size() -> int:
-    return int(api_setting("MAX_PAGE_SIZE"))  # type: ignore[call-overload]
-
-
-def max_body_bytes() -> int:
-    return int(api_setting("MAX_BODY_BYTES"))  # type: ignore[call-overload]
+def api_settings(**overrides: Any) -> ApiSettings:
+    """The REST API settings, with optional overrides (tests)."""
+    return app_settings(ApiSettings, "INVENTORY_API", **overrides)

@@ -19,7 +19,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from inventory.api.conf import max_body_bytes
+from inventory.api.conf import api_settings
 from inventory.services import IdempotencyConflict, InsufficientStock, InventoryError, NotFound
 
 UNAUTHENTICATED = "a valid bearer token for this tenant is required"
@@ -48,7 +48,7 @@ class ApiError(exceptions.APIException):
 
 
 def body_too_large() -> ApiError:
-    cap = max_body_bytes()
+    cap = api_settings().MAX_BODY_BYTES
     return ApiError(413, "request_too_large", f"the request body is larger than {cap} bytes")
 
 

@@ -8,7 +8,7 @@ from django.core.paginator import InvalidPage
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
-from inventory.api.conf import max_page_size, page_size
+from inventory.api.conf import api_settings
 from inventory.api.errors import ApiError
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ class CappedPagination(PageNumberPagination):
     def paginate_queryset(
         self, queryset: Any, request: Request, view: APIView | None = None
     ) -> list[Any]:
-        size = _positive_int(request, "page_size", page_size(), max_page_size())
+        conf = api_settings()
+        size = _positive_int(request, "page_size", conf.PAGE_SIZE, conf.MAX_PAGE_SIZE)
         number = _positive_int(request, "page", 1, None)
         paginator = self.django_paginator_class(queryset, size)
         try:
@@ -53,6 +54,7 @@ class CappedPagination(PageNumberPagination):
         return list(self.page)
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
+        conf = api_settings()
         return [
             {
                 "name": "page",
@@ -65,7 +67,7 @@ class CappedPagination(PageNumberPagination):
                 "name": "page_size",
                 "required": False,
                 "in": "query",
-                "description": f"Results per page (default {page_size()}, at most {max_page_size()}).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": max_page_size()},
+                "description": f"Results per page (default {conf.PAGE_SIZE}, at most {conf.MAX_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": conf.MAX_PAGE_SIZE},
             },
         ]

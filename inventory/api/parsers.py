@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from inventory.api.conf import max_body_bytes
+from inventory.api.conf import api_settings
 from inventory.api.errors import body_too_large
 
 
@@ -17,7 +17,7 @@ def _reject_constant(name: str) -> None:
 
 class CappedJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        cap = max_body_bytes()
+        cap = api_settings().MAX_BODY_BYTES
         raw = stream.read(cap + 1) if stream is not None else b""
         if len(raw) > cap:
             raise body_too_large()

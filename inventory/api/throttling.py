@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from inventory.api.authentication import TokenPrincipal
-from inventory.api.conf import api_rate
+from inventory.api.conf import api_settings
 from tenancy.ratelimit import ratelimit_hit, token_rate_key
 
 if TYPE_CHECKING:
@@ -30,7 +30,9 @@ class TokenRateThrottle(BaseThrottle):
         if not isinstance(principal, TokenPrincipal):
             return True  # unauthenticated requests never reach a view
         try:
-            decision = ratelimit_hit(key=token_rate_key(principal.token.prefix), rate=api_rate())
+            decision = ratelimit_hit(
+                key=token_rate_key(principal.token.prefix), rate=api_settings().RATE
+            )
         except (RedisError, OSError) as exc:
             # Like the MCP endpoint: an unreachable limiter must not take the API down with it.
             logger.warning("api rate limiter unavailable (%s); request allowed", type(exc).__name__)
