@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -137,7 +137,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Item]) -> QuerySet[Item]:
         if self.value() == "low":
-            return queryset.filter(active=True, on_hand__lte=F("reorder_point"))  # type: ignore[misc]
+            return queryset.filter(selectors.LOW_STOCK)
         return queryset
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inventory.selectors import low_stock_items, stock_snapshot
+from inventory.selectors import low_stock_rows, stock_answer
 from inventory.validators import SKU_RULE, validate_sku
 from mcp_bridge.tooling import mcp_tool
 
@@ -65,7 +65,7 @@ def check_stock(
     (YYYY-MM-DD) or null. An error result means the stock cannot be confirmed right now: report
     that, and never turn it into a quantity or into "not found".
     """
-    return StockResult.model_validate(stock_snapshot(sku=sku))
+    return StockResult.model_validate(stock_answer(sku=sku))
 
 
 @mcp_tool(
@@ -82,15 +82,16 @@ def list_low_stock(
     `restock_date` (YYYY-MM-DD or null). An error result means the list cannot be confirmed
     right now: report that instead of guessing.
     """
-    fields = ("sku", "name", "on_hand", "reorder_point", "next_restock")
-    rows = list(low_stock_items().order_by("sku").values(*fields)[: limit + 1])
-    items = [
-        LowStockItem(
-            sku=r["sku"],
-            name=r["name"],
-            quantity=r["on_hand"],
-            reorder_point=r["reorder_point"],
-            restock_date=r["next_restock"],
+    rows = low_stock_rows(limit=limit + 1)
+    items = [  # the tool's public names: quantity is on-hand, restock_date the next restock
+        LowStockItem.model_validate(
+            {
+                "sku": r["sku"],
+                "name": r["name"],
+                "quantity": r["on_hand"],
+                "reorder_point": r["reorder_point"],
+                "restock_date": r["next_restock"],
+            }
         )
         for r in rows[:limit]
     ]

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from inventory.api.errors import ApiError
 from inventory.api.fields import SKU_SCHEMA
 from inventory.models import Item, Location, Movement, MovementKind, Restock, RestockStatus
-from inventory.selectors import low_stock_items
+from inventory.selectors import LOW_STOCK
 from inventory.validators import validate_sku
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
 
     def filter_low_stock(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        low = Q(pk__in=low_stock_items().values("pk"))
-        return queryset.filter(low if value else ~low)
+        # The queryset is selectors.item_list_with_stock(), annotated as LOW_STOCK needs.
+        return queryset.filter(LOW_STOCK if value else ~LOW_STOCK)
 
 
 class LocationFilter(django_filters.FilterSet):

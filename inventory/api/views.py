@@ -20,7 +20,7 @@ from inventory.api import serializers as s
 from inventory.api.errors import ApiError, documented
 from inventory.api.fields import SKU_SCHEMA
 from inventory.api.filters import ItemFilter, LocationFilter, MovementFilter, RestockFilter
-from inventory.models import Item, Location, Movement, Restock
+from inventory.models import Item, Location, Restock
 from inventory.validators import validate_sku
 
 READ_ERRORS = (400, 401, 403, 404, 429)
@@ -59,14 +59,14 @@ def _item_row(sku: str) -> Item:
     Not-found messages never echo the identifier, so every unknown resource (including one that
     exists only in another tenant) gets a byte-identical answer.
     """
-    item = selectors.item_list_with_stock().filter(sku=_valid_sku(sku)).first()
+    item = selectors.item_with_stock_get(sku=_valid_sku(sku))
     if item is None:
         raise ApiError(404, "not_found", "no item with this SKU")
     return item
 
 
 def _item_ref(sku: str) -> Item:
-    item = Item.objects.filter(sku=sku).first()
+    item = selectors.item_get(sku=sku)
     if item is None:
         raise ApiError(
             400, "invalid", "sku: no item with this SKU", {"sku": ["no item with this SKU"]}
@@ -77,7 +77,7 @@ def _item_ref(sku: str) -> Item:
 def _location_ref(code: str | None, field: str) -> Location | None:
     if code is None:
         return None
-    location = Location.objects.filter(code=code).first()
+    location = selectors.location_get(code=code)
     if location is None:
         raise ApiError(
             400,
@@ -109,9 +109,9 @@ class StockView(APIView):
         summary="What is in stock for a SKU (found: false when unknown)",
     )
     def get(self, request: Request, sku: str) -> Response:
-        snapshot = selectors.stock_snapshot(sku=_valid_sku(sku))
+        answer = selectors.stock_answer(sku=_valid_sku(sku))
         locations = selectors.stock_by_location(sku=sku)
-        return Response(s.StockSerializer({**snapshot, "locations": locations}).data)
+        return Response(s.StockSerializer({**answer, "locations": locations}).data)
 
 
 # --- Items -----------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ class ItemDetailView(APIView):
 class LocationListCreateView(_ListView):
     serializer_class = s.LocationSerializer
     filterset_class = LocationFilter
-    queryset = Location.objects.all()
+    queryset = selectors.location_list()
 
     @documented(
         operation_id="locations_list",
@@ -229,7 +229,7 @@ def _idempotency_key(request: Request) -> str:
 class MovementListCreateView(_ListView):
     serializer_class = s.MovementSerializer
     filterset_class = MovementFilter
-    queryset = Movement.objects.select_related("item", "from_location", "to_location")
+    queryset = selectors.movement_list()
 
     @documented(
         operation_id="movements_list",
@@ -278,7 +278,7 @@ class MovementListCreateView(_ListView):
 
 
 def _restock(pk: int) -> Restock:
-    restock = Restock.objects.select_related("item", "location").filter(pk=pk).first()
+    restock = selectors.restock_get(pk=pk)
     if restock is None:
         raise ApiError(404, "not_found", "no restock with this id")
     return restock
@@ -287,7 +287,7 @@ def _restock(pk: int) -> Restock:
 class RestockListCreateView(_ListView):
     serializer_class = s.RestockSerializer
     filterset_class = RestockFilter
-    queryset = Restock.objects.select_related("item", "location")
+    queryset = selectors.restock_list()
 
     @documented(
         operation_id="restocks_list",

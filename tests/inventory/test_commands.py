@@ -56,7 +56,7 @@ def test_check_stock_prints_the_selector_json(tenant_a, unique_sku):
         item = services.item_create(sku=unique_sku, name="x")
         loc = services.location_create(code=unique_sku[-8:], name="x")
         services.movement_record(kind="receipt", item=item, quantity=9, to_location=loc, actor="t")
-        expected = selectors.stock_snapshot(sku=unique_sku)
+        expected = selectors.stock_answer(sku=unique_sku)
     result = manage("check_stock", "--tenant", "alpha", unique_sku)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected == {**expected, "quantity": 9, "found": True}
@@ -104,7 +104,7 @@ def test_import_creates_items_and_counts_and_is_idempotent(tenant_a, tmp_path, u
     assert first.returncode == 0, first.stderr
     assert "2 count movements" in first.stdout
     with schema_context("alpha"):
-        assert selectors.stock_snapshot(sku=unique_sku)["quantity"] == 15
+        assert selectors.stock_answer(sku=unique_sku)["quantity"] == 15
         movements = Movement.objects.filter(item__sku=unique_sku).count()
     again = manage("import_stock", "--tenant", "alpha", str(csv))
     assert again.returncode == 0, again.stderr

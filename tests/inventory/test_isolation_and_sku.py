@@ -42,7 +42,7 @@ def test_an_item_in_tenant_a_is_invisible_from_tenant_b(server, tenant_a, tenant
         item = services.item_create(sku=unique_sku, name="Alpha-only secret widget")
     # the selector
     with schema_context("beta"):
-        assert selectors.stock_snapshot(sku=unique_sku)["found"] is False
+        assert selectors.stock_answer(sku=unique_sku)["found"] is False
     # the commands
     result = manage("check_stock", "--tenant", "beta", unique_sku)
     assert result.returncode == 0 and '"found": false' in result.stdout
@@ -70,7 +70,7 @@ def test_invalid_skus_are_refused_with_the_same_message_on_every_core_path(in_te
     with pytest.raises(ValidationError) as validator_error:
         validate_sku(sku)
     with pytest.raises(ValidationError) as selector_error:
-        selectors.stock_snapshot(sku=sku)
+        selectors.stock_answer(sku=sku)
     with pytest.raises(ValidationError) as service_error:
         services.item_create(sku=sku, name="x")
     for error in (validator_error, selector_error, service_error):

@@ -35,7 +35,7 @@ def test_partial_receipts_leave_the_rest_open_and_complete_the_restock(stock):
     first = services.restock_receive(restock=restock, actor="t", location=here, quantity=4)
     restock.refresh_from_db()
     assert (restock.status, restock.received_quantity, restock.remaining) == ("open", 4, 6)
-    snapshot = selectors.stock_snapshot(sku=item.sku)
+    snapshot = selectors.stock_answer(sku=item.sku)
     assert snapshot["quantity"] == 4 and snapshot["restock_date"] == str(restock.expected_date)
     with pytest.raises(services.OutOfRange, match="6 left to receive, not 7"):
         services.restock_receive(restock=restock, actor="t", location=here, quantity=7)
@@ -48,7 +48,7 @@ def test_partial_receipts_leave_the_rest_open_and_complete_the_restock(stock):
     )
     assert first.movement.quantity == 4 and rest.movement.quantity == 6
     assert services.restock_receive(restock=restock, actor="t").replayed  # REST's replay
-    assert selectors.stock_snapshot(sku=item.sku) == {
+    assert selectors.stock_answer(sku=item.sku) == {
         "sku": item.sku,
         "found": True,
         "quantity": 10,
@@ -85,7 +85,7 @@ def test_cancel_keeps_receipts_and_a_cancelled_or_received_restock_is_final(stoc
         services.restock_update(
             restock=restock, quantity=9, expected_date=restock.expected_date, location=None
         )
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 1
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 1
     done = services.restock_create(item=item, quantity=1, expected_date=timezone.localdate())
     services.restock_receive(restock=done, actor="t", location=here)
     with pytest.raises(services.InventoryError, match="received and cannot be cancelled"):
@@ -332,7 +332,7 @@ def test_rest_receive_is_unchanged_and_takes_what_a_partial_receipt_left(server,
         assert again.json()["receipt"] == rest.json()["receipt"]
         refused = api.post(f"/restocks/{dropped.pk}/receive", json={})
         assert refused.status_code == 400 and "cancelled" in refused.json()["error"]["message"]
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 10
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 10
     assert Movement.objects.get(pk=rest.json()["receipt"]).quantity == 6
 
 

@@ -23,7 +23,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from inventory import reports, selectors, services
+from inventory import low_stock, selectors, services
 from inventory.models import Item, Location, Movement, Restock, StockLevel
 from inventory.roles import STOCK_KEEPER, VIEWER, roles_sync
 from tenancy.models import Tenant
@@ -356,7 +356,7 @@ def test_exports_open_and_match_the_database(desk, base, unique_sku):
             i.sku: [i.sku, i.name, i.unit, i.on_hand, i.reorder_point, i.next_restock]
             for i in selectors.item_list_with_stock().filter(sku__startswith=unique_sku)
         }
-        report = reports.low_stock_report_create()
+        report = low_stock.low_stock_report_create()
     desk.goto(f"{base}/admin/inventory/item/?q={unique_sku}")
     rows = list(csv.reader(io.StringIO(_download(desk, "a.export-csv").decode())))
     assert rows[0][:6] == ["sku", "name", "unit", "on_hand", "reorder_point", "next_restock"]

@@ -144,7 +144,7 @@ def test_ledger_writes_work_and_stay_append_only(fast_and_plain):
             kind="receipt", item=item, quantity=5, to_location=here, actor="t", idempotency_key="k1"
         )
         assert again.replayed and again.movement.pk == result.movement.pk == 1
-        assert selectors.stock_snapshot(sku="PROV-1")["quantity"] == 5
+        assert selectors.stock_answer(sku="PROV-1")["quantity"] == 5
         with pytest.raises(IntegrityError), transaction.atomic():
             Movement.objects.filter(pk=result.movement.pk).update(quantity=50)
 

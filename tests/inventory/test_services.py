@@ -40,7 +40,7 @@ def test_issue_larger_than_on_hand_is_refused_not_clipped(stock):
         services.movement_record(
             kind=MovementKind.ISSUE, item=item, quantity=5, from_location=here, actor="t"
         )
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 3
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 3
     assert Movement.objects.filter(item=item).count() == 1
 
 
@@ -50,7 +50,7 @@ def test_idempotency_key_replay_records_once(stock):
     again = receive(item, here, 4, key=f"k-{item.sku}")
     assert again.replayed and again.movement.pk == first.movement.pk
     assert Movement.objects.filter(item=item).count() == 1
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 4
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 4
     with pytest.raises(services.IdempotencyConflict):
         receive(item, here, 5, key=f"k-{item.sku}")
 
@@ -86,7 +86,7 @@ def test_transfer_moves_between_locations_and_keeps_the_total(stock):
         {"location": here.code, "quantity": 6},
         {"location": there.code, "quantity": 4},
     ]
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 10
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 10
 
 
 def test_count_records_only_the_difference(stock):
@@ -95,7 +95,7 @@ def test_count_records_only_the_difference(stock):
     movement = services.stock_count(item=item, location=here, counted=7, actor="t")
     assert movement is not None and movement.kind == "count" and movement.from_location == here
     assert services.stock_count(item=item, location=here, counted=7, actor="t") is None
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 7
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 7
 
 
 def test_snapshot_restock_date_is_the_earliest_open_one_from_today(stock):
@@ -110,9 +110,9 @@ def test_snapshot_restock_date_is_the_earliest_open_one_from_today(stock):
     soon = services.restock_create(
         item=item, quantity=5, expected_date=today + timedelta(days=2), location=here
     )
-    assert selectors.stock_snapshot(sku=item.sku)["restock_date"] == soon.expected_date.isoformat()
+    assert selectors.stock_answer(sku=item.sku)["restock_date"] == soon.expected_date.isoformat()
     services.restock_receive(restock=soon, actor="t")
-    snapshot = selectors.stock_snapshot(sku=item.sku)
+    snapshot = selectors.stock_answer(sku=item.sku)
     assert snapshot == {
         "sku": item.sku,
         "found": True,
@@ -130,11 +130,11 @@ def test_receiving_a_restock_twice_records_one_receipt(stock):
     second = services.restock_receive(restock=restock, actor="t")
     assert second.replayed and first.movement.pk == second.movement.pk
     assert Restock.objects.get(pk=restock.pk).status == "received"
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == 8
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == 8
 
 
 def test_unknown_sku_is_not_found_with_null_quantity(in_tenant_a):
-    assert selectors.stock_snapshot(sku="NO-SUCH-SKU") == {
+    assert selectors.stock_answer(sku="NO-SUCH-SKU") == {
         "sku": "NO-SUCH-SKU",
         "found": False,
         "quantity": None,
@@ -221,7 +221,7 @@ def test_on_hand_overflow_is_a_clear_refusal(stock):
         receive(item, here, 2)
     with pytest.raises(services.InventoryError, match="from 1 to"):
         receive(item, here, services.MAX_QUANTITY + 1)
-    assert selectors.stock_snapshot(sku=item.sku)["quantity"] == services.MAX_QUANTITY - 1
+    assert selectors.stock_answer(sku=item.sku)["quantity"] == services.MAX_QUANTITY - 1
 
 
 def test_the_snapshot_agrees_with_the_annotated_item_list(stock):
@@ -240,9 +240,9 @@ def test_the_snapshot_agrees_with_the_annotated_item_list(stock):
     Restock.objects.filter(pk=cancelled.pk).update(status="cancelled")
     annotated = selectors.item_list_with_stock().get(pk=item.pk)
     snapshot = selectors.stock_snapshot(sku=item.sku)
-    assert snapshot["quantity"] == annotated.on_hand == 12
+    assert snapshot["on_hand"] == annotated.on_hand == 12
     assert (
-        snapshot["restock_date"]
+        snapshot["next_restock"]
         == annotated.next_restock.isoformat()
         == (today + timedelta(days=1)).isoformat()
     )

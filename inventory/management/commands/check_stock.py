@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 
-from inventory.selectors import stock_by_location, stock_snapshot
+from inventory.selectors import stock_answer, stock_by_location
 from inventory.validators import validate_sku
 from tenancy.commands import TenantCommand
 from tenancy.models import Tenant
@@ -29,7 +29,7 @@ class Command(TenantCommand):
         except ValidationError as exc:
             raise CommandError(exc.messages[0], returncode=2) from exc
         try:
-            result: dict[str, object] = dict(stock_snapshot(sku=sku))
+            result: dict[str, object] = dict(stock_answer(sku=sku))
             if opts["locations"]:
                 result["locations"] = stock_by_location(sku=sku)
         except DatabaseError as exc:
