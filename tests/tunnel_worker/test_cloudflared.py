@@ -30,7 +30,7 @@ from tests.tunnel_worker.support import (
     unique_name,
     wait_until,
 )
-from tunnel_worker.connectors.process import cloudflared_ready_reason
+from tunnel_worker.connectors.external import cloudflared_ready_reason
 from tunnel_worker.selectors import tunnel_events, tunnel_state
 
 

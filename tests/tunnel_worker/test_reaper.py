@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from tests.tunnel_worker.support import pid_alive, unique_name, wait_until
-from tunnel_worker.process import ConnectorProcess
+from tunnel_worker.child_process import ConnectorProcess
 
 # A shell that starts a helper in a session of its own, then a long-running "connector".
 FAMILY = "setsid sleep 301 & sleep 302"

@@ -13,8 +13,8 @@ import time
 
 import httpx
 
+from tunnel_worker.child_process import ConnectorProcess
 from tunnel_worker.connectors.base import Connector, ConnectorError
-from tunnel_worker.process import ConnectorProcess
 
 # What any connector program may need from the supervisor's environment.
 BASE_ENV = frozenset(
@@ -31,7 +31,7 @@ def connector_env(extra: tuple[str, ...]) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in names or k.startswith(prefixes)}
 
 
-class ProcessConnector(Connector):
+class ProgramConnector(Connector):
     """Runs argv in its own process group; ready per ready_check(), dead when it exits."""
 
     @abc.abstractmethod
@@ -119,7 +119,7 @@ class ProcessConnector(Connector):
         return None
 
 
-class CloudflaredConnector(ProcessConnector):
+class CloudflaredConnector(ProgramConnector):
     """`cloudflared tunnel run` with TUNNEL_TOKEN; ready when /ready says readyConnections >= 1."""
 
     def argv(self) -> list[str]:
@@ -161,7 +161,7 @@ def cloudflared_ready_reason(status_code: int, body: str) -> str | None:
     return f"cloudflared /ready: HTTP {status_code}, readyConnections={connections}"
 
 
-class CommandConnector(ProcessConnector):
+class CommandConnector(ProgramConnector):
     """Any connector program (frpc, ngrok, a platform CLI) with an optional TUNNEL_READY_URL."""
 
     def argv(self) -> list[str]:
