@@ -121,27 +121,10 @@ class DomainAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken, site=public_admin_site)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "tenant",
-        "prefix",
-        "scopes",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    )
+    _DATES = ("created_at", "last_used_at", "expires_at", "revoked_at")
+    list_display = ("name", "tenant", "prefix", "scopes", *_DATES)
     list_filter = ("tenant", "revoked_at")
-    fields = (
-        "tenant",
-        "name",
-        "prefix",
-        "scopes",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    )
+    fields = ("tenant", "name", "prefix", "scopes", *_DATES)
     readonly_fields = fields
     actions = ["revoke"]
 

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from django.core.management import call_command
@@ -127,15 +128,19 @@ def _expected_migrations() -> frozenset[tuple[str, str]]:
 _expected: dict[str, frozenset[tuple[str, str]]] = {}
 
 
+def _template_has_migrations_table(cursor: Any) -> bool:
+    cursor.execute(
+        "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = %s "
+        "AND tablename = 'django_migrations'",
+        [TEMPLATE_SCHEMA],
+    )
+    return bool(cursor.fetchone()[0])
+
+
 def _template_current(expected: frozenset[tuple[str, str]]) -> bool:
     # One cheap query per provisioning: the template may have been rebuilt by another process.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = %s "
-            "AND tablename = 'django_migrations'",
-            [TEMPLATE_SCHEMA],
-        )
-        if cursor.fetchone()[0] == 0:
+        if not _template_has_migrations_table(cursor):
             return False
         cursor.execute(f"SELECT count(*) FROM {TEMPLATE_SCHEMA}.django_migrations")
         return cursor.fetchone()[0] == len(expected)
@@ -188,12 +193,7 @@ def _template_migrations() -> frozenset[tuple[str, str]] | None:
     if not schema_exists(TEMPLATE_SCHEMA):
         return None
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = %s "
-            "AND tablename = 'django_migrations'",
-            [TEMPLATE_SCHEMA],
-        )
-        if cursor.fetchone()[0] == 0:
+        if not _template_has_migrations_table(cursor):
             return frozenset()
         cursor.execute(f"SELECT app, name FROM {TEMPLATE_SCHEMA}.django_migrations")
         return frozenset((app, name) for app, name in cursor.fetchall())
