@@ -65,7 +65,8 @@ def test_origin_patterns() -> None:
         ("http://localhost:6274", "127.0.0.1:8000", True),  # a local client on a local server
         ("http://127.0.0.1:5173", "demo.localhost:8000", True),
         ("http://[::1]:3000", "[::1]:8000", True),
-        ("http://localhost:6274", "inventory.tunnel.example", False),  # rebinding: host is not local
+        # DNS rebinding: a local Origin, but the Host is not local
+        ("http://localhost:6274", "inventory.tunnel.example", False),
         ("https://evil.example", "127.0.0.1:8000", False),
         ("http://localhost.evil.example", "127.0.0.1", False),
     ],
@@ -136,7 +137,9 @@ def test_no_credential_is_a_bare_challenge() -> None:
     assert answer.inner_scope is None
 
 
-def test_a_refused_credential_is_an_invalid_token_challenge(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_credential_is_an_invalid_token_challenge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     headers = {"host": "alpha.localhost", "authorization": "Bearer inv_x_y"}
     answer, checks = gate(monkeypatch, (None, 401, 5), headers=headers, body=CALL)
     assert answer.status == 401

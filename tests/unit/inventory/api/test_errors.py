@@ -50,9 +50,10 @@ def test_a_core_error_keeps_its_message() -> None:
 
 
 def test_a_missing_and_a_bad_token_read_the_same() -> None:
-    assert handled(exceptions.NotAuthenticated())[1] == handled(
-        exceptions.AuthenticationFailed("revoked token inv_x")
-    )[1]
+    assert (
+        handled(exceptions.NotAuthenticated())[1]
+        == handled(exceptions.AuthenticationFailed("revoked token inv_x"))[1]
+    )
 
 
 def test_an_outage_says_when_to_retry() -> None:
