@@ -12,8 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.mcp_bridge.helpers import MCP_HEADERS, issue, stock_item, tool_call
-from tests.support import LiveServer, TcpProxy, database_proxy, database_url_via, live_server
+from tests.support import (
+    MCP_HEADERS,
+    LiveServer,
+    TcpProxy,
+    database_proxy,
+    database_url_via,
+    issue,
+    live_server,
+    stock_item,
+    tool_call,
+)
 
 WITHIN = 5.0
 

@@ -13,18 +13,7 @@ from mcp_bridge import auth
 from mcp_bridge.auth import _StaleCache, authenticate
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import Principal
-
-PRINCIPAL = Principal(tenant_id=1, schema_name="alpha", credential_name="n", credential_id="abc")
-CONF = McpSettings(
-    allowed_hosts=(),
-    allowed_origins=(),
-    tool_allowlist=("check_stock",),
-    rate="120/min",
-    protocol_rate="1200/min",
-    max_body_bytes=65536,
-    auth_stale_seconds=300,
-    resource_url="",
-)
+from tests.unit.mcp_bridge.examples import CONF, PRINCIPAL
 
 
 @pytest.fixture

@@ -9,23 +9,11 @@ from typing import Any
 import pytest
 
 from mcp_bridge import http
-from mcp_bridge.conf import McpSettings
 from mcp_bridge.http import McpGate, metadata_url, origin_allowed, resource_url
 from mcp_bridge.principal import SCOPE_KEY, Principal
 from tests.support.asgi import Answer, request
+from tests.unit.mcp_bridge.examples import CONF, PRINCIPAL
 
-CONF = McpSettings(
-    allowed_hosts=("inventory.tunnel.example",),
-    allowed_origins=("https://app.example.com", "http://tools.example:*"),
-    tool_allowlist=("check_stock",),
-    rate="120/min",
-    protocol_rate="1200/min",
-    max_body_bytes=65536,
-    auth_stale_seconds=300,
-    resource_url="",
-    site_hosts=("inv.localhost",),
-)
-PRINCIPAL = Principal(tenant_id=1, schema_name="alpha", credential_name="n", credential_id="abc")
 CALL = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}).encode()
 
 
