@@ -35,9 +35,12 @@ test: install test-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
 # The fast tier alone (tests/unit/: in process, no database, no subprocess, no sleep), for
-# running while editing; no embedded services are started. See docs/testing.md.
+# running while editing; no embedded services are started. Only pytest-django is loaded: the
+# integration tier's plugins (schemathesis, hypothesis, anyio) would double the start-up time.
+# See docs/testing.md.
 test-fast: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
+		$(PY) -m pytest -p pytest_django.plugin tests/unit $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
