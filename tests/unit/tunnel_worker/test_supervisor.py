@@ -86,7 +86,9 @@ class Recorder:
         return [t["state"] for t in self.transitions]
 
 
-def supervise(connectors: list[FakeConnector], react: Callable[[Recorder, Supervisor], None]):  # noqa: ANN201
+def supervise(
+    connectors: list[FakeConnector], react: Callable[[Recorder, Supervisor], None]
+) -> tuple[Recorder, Supervisor]:
     """Run a Supervisor over `connectors` (one per attempt) until `react` halts it."""
     halt = asyncio.Event()
     queue = iter(connectors)
