@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m devtools.embedded --
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-deps logs lint format bench clean
+.PHONY: install run test test-fast test-deps logs lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test-deps: install
 
 test: install test-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast tier alone (tests/unit/: in process, no database, no subprocess, no sleep), for
+# running while editing; no embedded services are started. Only pytest-django is loaded: the
+# integration tier's plugins (schemathesis, hypothesis, anyio) would double the start-up time.
+# See docs/testing.md.
+test-fast: install
+	DJANGO_SETTINGS_MODULE=config.settings.test PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
+		$(PY) -m pytest -p pytest_django.plugin tests/unit $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -47,23 +47,43 @@ def _sku(spec: Spec, i: int) -> str:
     return skus[(i * 7 + spec["index"] * 13) % len(skus)]
 
 
+class _Window:
+    """The timed run of one client: each call's latency and end time, and the errors."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.latencies: list[int] = []
+        self.ends: list[float] = []
+        self.errors = 0
+        self.started = time.time()
+        self.deadline = time.perf_counter() + spec["duration"]
+
+    def record(self, t0: int, t1: int, ok: bool) -> bool:
+        """Keep one call (perf_counter_ns before and after); True once the duration is over."""
+        self.latencies.append(t1 - t0)
+        self.ends.append(time.time())
+        self.errors += not ok
+        return t1 / 1e9 > self.deadline
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "latencies": self.latencies,
+            "ends": self.ends,
+            "errors": self.errors,
+            "started": self.started,
+        }
+
+
 def _timed(spec: Spec, call: Callable[[int], bool]) -> dict[str, Any]:
     for i in range(spec["warmup"]):
         call(i)
     _sleep_until(spec["barrier"])
-    latencies, ends, errors = [], [], 0
-    started = time.time()
-    deadline = time.perf_counter() + spec["duration"]
+    window = _Window(spec)
     for i in range(spec["max_requests"]):
         t0 = time.perf_counter_ns()
         ok = call(i)
-        t1 = time.perf_counter_ns()
-        latencies.append(t1 - t0)
-        ends.append(time.time())
-        errors += not ok
-        if t1 / 1e9 > deadline:
+        if window.record(t0, time.perf_counter_ns(), ok):
             break
-    return {"latencies": latencies, "ends": ends, "errors": errors, "started": started}
+    return window.result()
 
 
 def _sleep_until(barrier: Any) -> None:
@@ -146,19 +166,13 @@ async def _timed_async(spec: Spec, call: Callable[[int], Awaitable[bool]]) -> di
     for i in range(spec["warmup"]):
         await call(i)
     await asyncio.to_thread(_sleep_until, spec["barrier"])
-    latencies, ends, errors = [], [], 0
-    started = time.time()
-    deadline = time.perf_counter() + spec["duration"]
+    window = _Window(spec)
     for i in range(spec["max_requests"]):
         t0 = time.perf_counter_ns()
         ok = await call(i)
-        t1 = time.perf_counter_ns()
-        latencies.append(t1 - t0)
-        ends.append(time.time())
-        errors += not ok
-        if t1 / 1e9 > deadline:
+        if window.record(t0, time.perf_counter_ns(), ok):
             break
-    return {"latencies": latencies, "ends": ends, "errors": errors, "started": started}
+    return window.result()
 
 
 # --- G: writes to one hot SKU ----------------------------------------------------------------

@@ -1,95 +1,51 @@
-"""The processes under test: the web app (uvicorn), the reference server, the SSH edge and tunnel."""
+"""The processes under test: the web app (uvicorn), the reference server, the SSH edge and tunnel.
+
+Started with the test suite's helpers (tests.support): one way to run a child process, wait for
+it, and set up an OpenSSH edge."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from tests.support.edges import Sshd, openssh_available, ssh_env
+from tests.support.processes import Proc
+from tests.support.servers import free_port, uvicorn_argv, uvicorn_options
+from tests.support.waiting import wait_for_http, wait_for_port
 
-ROOT = Path(__file__).resolve().parent.parent
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+__all__ = [
+    "WEB_ARGS",
+    "Proc",
+    "openssh_available",
+    "start_noop",
+    "start_reference",
+    "start_tunnel",
+    "start_web",
+]
 
 # Stated in the results: the web app is served by uvicorn on 127.0.0.1, one worker process
 # (plus a second server with two workers, one per core, for scenario D2).
 # As deployed: forwarded headers believed from nobody (TRUSTED_PROXIES is unset here).
-WEB_ARGS = [
-    "--no-access-log",
-    "--lifespan",
-    "on",
-    "--log-level",
-    "warning",
-    "--forwarded-allow-ips",
-    "",
-]
+WEB_EXTRA = ("--log-level", "warning")
+WEB_ARGS = uvicorn_options(extra=WEB_EXTRA)  # as the report states them
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _proc(name: str, argv: list[str], env: dict[str, str], logdir: Path) -> Proc:
+    return Proc(argv, env=env, log_path=logdir / f"{name}.log", name=name)
 
 
-class Proc:
-    """A child process with its output in a log file; stopped with SIGTERM, then SIGKILL."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], logdir: Path) -> None:
-        self.name = name
-        self.log_path = logdir / f"{name}.log"
-        self.popen = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdout=self.log_path.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.pid = self.popen.pid
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.pid, signal.SIGKILL)
-                self.popen.wait(5)
-
-    def check(self) -> None:
-        if self.popen.poll() is not None:
-            tail = self.log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{self.name} exited ({self.popen.returncode}):\n{tail}")
-
-
-def wait_http(proc: Proc, url: str, host: str | None = None, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    headers = {"Host": host} if host else {}
-    while time.monotonic() < deadline:
-        proc.check()
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(url, headers=headers, timeout=2, trust_env=False)
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{proc.name}: {url} did not answer within {timeout:.0f}s")
+def _serve(name: str, argv: list[str], env: dict[str, str], logdir: Path, port: int) -> Proc:
+    """Start a server process and wait until it answers HTTP on `port`."""
+    proc = _proc(name, argv, env, logdir)
+    wait_for_http(f"http://127.0.0.1:{port}/", timeout=60, proc=proc)
+    return proc
 
 
 def start_web(env: dict[str, str], logdir: Path, workers: int = 1) -> tuple[Proc, str]:
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--workers", str(workers), *WEB_ARGS]
-    proc = Proc(f"web-{workers}w", argv, env, logdir)
-    url = f"http://127.0.0.1:{port}"
-    wait_http(proc, url + "/")
-    return proc, url
+    extra = ("--workers", str(workers), *WEB_EXTRA)
+    argv = uvicorn_argv("config.asgi:application", port, extra=extra)
+    return _serve(f"web-{workers}w", argv, env, logdir, port), f"http://127.0.0.1:{port}"
 
 
 def start_reference(
@@ -98,71 +54,21 @@ def start_reference(
     port = free_port()
     ref_env = {**env, "REFERENCE_DSN": dsn, "REFERENCE_TENANT_ID": str(tenant_id)}
     argv = [sys.executable, "-m", "bench.reference_server", str(port)]
-    proc = Proc("reference", argv, ref_env, logdir)
-    url = f"http://127.0.0.1:{port}"
-    wait_http(proc, url + "/")
-    return proc, url + "/mcp"
+    return _serve("reference", argv, ref_env, logdir, port), f"http://127.0.0.1:{port}/mcp"
 
 
 def start_noop(env: dict[str, str], logdir: Path) -> tuple[Proc, str]:
     port = free_port()
-    proc = Proc("noop", [sys.executable, "-m", "bench.noop_server", str(port)], env, logdir)
-    url = f"http://127.0.0.1:{port}"
-    wait_http(proc, url + "/")
-    return proc, url + "/mcp"
-
-
-def _keygen(path: Path) -> str:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)],
-        check=True,
-    )
-    return Path(f"{path}.pub").read_text().strip()
+    argv = [sys.executable, "-m", "bench.noop_server", str(port)]
+    return _serve("noop", argv, env, logdir, port), f"http://127.0.0.1:{port}/mcp"
 
 
 def _openssh_edge(
     workdir: Path, env: dict[str, str], logdir: Path, name: str
-) -> tuple[Proc, dict[str, str]]:
-    """Debian's OpenSSH sshd on a loopback port, configured as tests/tunnel_worker does."""
-    import getpass
-
-    port, user = free_port(), getpass.getuser()
-    host_key, client_key = workdir / "host_key", workdir / "client_key"
-    host_pub = _keygen(host_key)
-    (workdir / "authorized_keys").write_text(_keygen(client_key) + "\n")
-    (workdir / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub}\n")
-    config = workdir / "sshd_config"
-    config.write_text(
-        "\n".join(
-            [
-                f"Port {port}",
-                "ListenAddress 127.0.0.1",
-                f"HostKey {host_key}",
-                f"AuthorizedKeysFile {workdir / 'authorized_keys'}",
-                f"AllowUsers {user}",
-                "PermitRootLogin prohibit-password",
-                "PubkeyAuthentication yes",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "UsePAM no",
-                "StrictModes no",
-                "PermitTTY no",
-                "AllowTcpForwarding remote",
-                "GatewayPorts no",
-                "PidFile none",
-                "",
-            ]
-        )
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)
-    proc = Proc(f"edge-{name}", [SSHD, "-D", "-e", "-f", str(config)], env, logdir)
-    _wait_port(proc, port)
-    return proc, {
-        "TUNNEL_SSH_PORT": str(port),
-        "TUNNEL_SSH_USER": user,
-        "TUNNEL_SSH_KEY_FILE": str(client_key),
-        "TUNNEL_SSH_KNOWN_HOSTS": str(workdir / "known_hosts"),
-    }
+) -> tuple[Sshd, dict[str, str]]:
+    """Debian's OpenSSH sshd on a loopback port, as the tunnel tests run it."""
+    edge = Sshd(workdir).start()
+    return edge, {k: v for k, v in ssh_env(edge, 0).items() if k != "TUNNEL_SSH_REMOTE_PORT"}
 
 
 def _asyncssh_edge(
@@ -175,14 +81,10 @@ def _asyncssh_edge(
     files = edge_prepare(workdir, host="127.0.0.1", port=port)
     argv = [sys.executable, "manage.py", "tunnel_edge", "--port", str(port), "--dir", str(workdir)]
     dev_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DJANGO_DEBUG": "1"}
-    proc = Proc(f"edge-{name}", argv, dev_env, logdir)
-    _wait_port(proc, port)
+    proc = _proc(f"edge-{name}", argv, dev_env, logdir)
+    wait_for_port(port, proc=proc)
     client = edge_client_env(files, host="127.0.0.1", port=port, remote_port=0)
     return proc, {k: v for k, v in client.items() if k != "TUNNEL_SSH_REMOTE_PORT"}
-
-
-def openssh_available() -> bool:
-    return Path(SSHD).exists() and bool(shutil.which("ssh-keygen")) and os.geteuid() == 0
 
 
 def start_tunnel(
@@ -210,22 +112,12 @@ def start_tunnel(
         "TUNNEL_CHECK_INTERVAL": "1",
     }
     argv = [sys.executable, "manage.py", "run_tunnel"]
-    worker = Proc(f"tunnel_worker-{edge_kind}", argv, tunnel_env, logdir)
+    worker = _proc(f"tunnel_worker-{edge_kind}", argv, tunnel_env, logdir)
     url = f"http://127.0.0.1:{remote}"
     try:
-        wait_http(worker, url + "/", timeout=60)
+        wait_for_http(url + "/", timeout=60, proc=worker)
     except Exception:
         worker.stop()
         edge.stop()
         raise
     return [edge, worker], url
-
-
-def _wait_port(proc: Proc, port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        proc.check()
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{proc.name} did not listen on {port} within {timeout:.0f}s")

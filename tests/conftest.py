@@ -1,5 +1,9 @@
 """Session fixtures: a fresh PostgreSQL database, two tenants, and a live ASGI server.
 
+Two tiers (docs/testing.md): tests/unit/ is the fast tier (in process: no database, no
+subprocess, no sleep; `make test-fast`); every other test is marked `integration` here and gets
+the session database. `make test` runs both.
+
 Tests write real, committed data (no per-test transaction rollback) because most of them drive
 the service through other processes (uvicorn, manage.py, Celery) that must see that data.
 Isolation between tests comes from unique SKUs and tenants, not from rollbacks.
@@ -8,6 +12,7 @@ Isolation between tests comes from unique SKUs and tenants, not from rollbacks.
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -64,10 +69,31 @@ def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+def in_fast_tier(path: Path) -> bool:
+    """Whether a test file belongs to the fast tier (it lives under tests/unit/)."""
+    return path.is_relative_to(UNIT)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark by directory, not by hand: everything outside tests/unit/ is `integration`."""
+    for item in items:
+        if not in_fast_tier(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _database_for_the_whole_session(
-    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+    request: pytest.FixtureRequest, django_db_blocker: pytest.FixtureRequest
 ) -> Iterator[None]:
+    """Integration tests share one database for the session; a run of the fast tier alone
+    never creates it (and tests/unit/conftest.py blocks database access there anyway)."""
+    if all(in_fast_tier(item.path) for item in request.session.items):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         yield
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcp_bridge.helpers import issue
-from tests.support import HeaderProxy, node_tool
+from tests.support import HeaderProxy, issue, node_tool
 
 HERE = Path(__file__).parent
 

@@ -8,8 +8,16 @@ import anyio
 import httpx
 
 from inventory.validators import SKU_RULE
-from tests.mcp_bridge.helpers import connect_fails, issue, mcp_client, stock_item
-from tests.support import database_proxy, database_url_via, live_server, table_locked
+from tests.support import (
+    connect_fails,
+    database_proxy,
+    database_url_via,
+    issue,
+    live_server,
+    mcp_client,
+    stock_item,
+    table_locked,
+)
 
 
 def test_statement_timeout_gives_cannot_be_confirmed(server, tenant_a, unique_sku) -> None:  # noqa: ANN001

@@ -12,14 +12,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 from inventory.validators import SKU_RULE
 from tenancy.models import ApiToken
 from tenancy.services import token_revoke
-from tests.mcp_bridge.helpers import (
-    MCP_HEADERS,
-    connect_fails,
-    issue,
-    mcp_client,
-    rpc,
-    stock_item,
-)
+from tests.support import MCP_HEADERS, connect_fails, issue, mcp_client, rpc, stock_item
 
 STOCK_KEYS = {"sku", "found", "quantity", "restock_date"}
 

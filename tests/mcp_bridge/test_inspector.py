@@ -7,8 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.mcp_bridge.helpers import issue, stock_item
-from tests.support import node_tool
+from tests.support import issue, node_tool, stock_item
 
 
 def _inspector_env() -> tuple[Path, dict[str, str]]:

@@ -8,8 +8,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.mcp_bridge.helpers import stock_item
-from tests.support import ROOT, manage, subprocess_env
+from tests.support import ROOT, manage, stock_item, subprocess_env
 
 
 def _params(*args: str) -> StdioServerParameters:

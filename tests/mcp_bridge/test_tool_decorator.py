@@ -11,7 +11,7 @@ from inventory.validators import SKU_RULE
 from mcp_bridge.principal import Principal
 from mcp_bridge.server import build_server
 from mcp_bridge.tooling import TOOLS
-from tests.mcp_bridge.helpers import stock_item
+from tests.support import stock_item
 
 BOTH = ["check_stock", "list_low_stock"]
 

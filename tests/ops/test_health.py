@@ -8,8 +8,16 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
-from tests.ops.support import ProbeServer, get, metric_value, wait_until
-from tests.support import LiveServer, database_proxy, database_url_via, free_port, live_server
+from tests.support import (
+    LiveServer,
+    database_proxy,
+    database_url_via,
+    free_port,
+    get,
+    live_server,
+    metric_value,
+    wait_until,
+)
 
 METRICS_TOKEN = "ops-test-metrics-token-5b1e"
 HOSTS = ["localhost", "alpha.localhost", "no-such-tenant.example", "127.0.0.1"]
@@ -126,7 +134,7 @@ def test_readyz_checks_are_bounded_by_psycopg_timeouts():
     silent.listen(8)
     try:
         env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{silent.getsockname()[1]}/x"}
-        server = ProbeServer(**env)
+        server = LiveServer(ready_path="/healthz", **env)
         try:
             server.start()
             response = get(server.url + "/readyz", timeout=30)

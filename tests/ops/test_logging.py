@@ -7,8 +7,16 @@ import contextlib
 import logging
 import uuid
 
-from tests.ops.support import get, json_lines, mcp_check_stock, stock_item
-from tests.support import database_proxy, database_url_via, live_server, manage
+from tests.support import (
+    database_proxy,
+    database_url_via,
+    get,
+    json_lines,
+    live_server,
+    manage,
+    mcp_check_stock,
+    stock_on_hand,
+)
 
 DB_PASSWORD = "pg-pass-" + uuid.uuid4().hex[:12]  # trust auth: accepted and ignored
 SECRET_KEY = "json-log-secret-key-" + uuid.uuid4().hex
@@ -25,7 +33,7 @@ def _issue(tenant: str, name: str, *scopes: str) -> str:
 
 
 def test_json_logs_carry_tenant_and_token_name_and_no_secrets(tenant_a, unique_sku):  # noqa: ANN001
-    stock_item(tenant_a.schema_name, unique_sku, on_hand=4)
+    stock_on_hand(tenant_a.schema_name, unique_sku, on_hand=4)
     token_name = f"json-{uuid.uuid4().hex[:6]}"
     token = _issue(tenant_a.schema_name, token_name, "stock:read", "mcp")
     proxy = database_proxy()  # a TCP route, socket or not, so the URL can carry a password

@@ -17,8 +17,7 @@ from inventory import low_stock
 from inventory.models import LowStockReport, ReportSettings, WebhookStatus
 from inventory.tasks import low_stock_scan_all
 from tenancy.jobs import active_tenant_schemas
-from tests.ops.support import WebhookReceiver, stock_item, wait_until
-from tests.support import ROOT, subprocess_env
+from tests.support import ROOT, WebhookReceiver, stock_on_hand, subprocess_env, wait_until
 
 
 def _sku(tag: str) -> str:
@@ -31,10 +30,10 @@ def two_tenants_stock(tenant_a, tenant_b) -> dict[str, dict[str, list[str]]]:  #
     made: dict[str, dict[str, list[str]]] = {}
     for tenant in (tenant_a, tenant_b):
         low, ok = [_sku("LOW"), _sku("ZERO")], [_sku("OK"), _sku("OFF")]
-        stock_item(tenant.schema_name, low[0], on_hand=2, reorder_point=5)
-        stock_item(tenant.schema_name, low[1], on_hand=0, reorder_point=0)  # at the point is low
-        stock_item(tenant.schema_name, ok[0], on_hand=9, reorder_point=5)
-        stock_item(tenant.schema_name, ok[1], on_hand=1, reorder_point=5, active=False)
+        stock_on_hand(tenant.schema_name, low[0], on_hand=2, reorder_point=5)
+        stock_on_hand(tenant.schema_name, low[1], on_hand=0, reorder_point=0)  # at the point is low
+        stock_on_hand(tenant.schema_name, ok[0], on_hand=9, reorder_point=5)
+        stock_on_hand(tenant.schema_name, ok[1], on_hand=1, reorder_point=5, active=False)
         made[tenant.schema_name] = {"low": low, "ok": ok}
     return made
 

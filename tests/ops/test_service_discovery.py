@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools.embedded import recording
-from tests.ops.support import stock_item
-from tests.support import ROOT, free_port, subprocess_env
+from tests.support import ROOT, free_port, run, stock_on_hand, subprocess_env
 
 HINT = "start `make run` or set DATABASE_URL"
 
@@ -24,15 +23,7 @@ def _manage_unset(data_dir: Path, *args: str, **env: str) -> subprocess.Complete
     for name in ("DATABASE_URL", "REDIS_URL"):
         if name not in env:
             environ.pop(name, None)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run([sys.executable, str(ROOT / "manage.py"), *args], env=environ, timeout=60)
 
 
 def _one_line_exit_2(result: subprocess.CompletedProcess[str], command: str) -> str:
@@ -45,7 +36,7 @@ def _one_line_exit_2(result: subprocess.CompletedProcess[str], command: str) -> 
 
 
 def test_commands_use_the_services_make_run_recorded(tmp_path, tenant_a, unique_sku):  # noqa: ANN001
-    stock_item(tenant_a.schema_name, unique_sku, on_hand=5)
+    stock_on_hand(tenant_a.schema_name, unique_sku, on_hand=5)
     live = {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
     with recording(live, tmp_path / "services.json"):
         assert (tmp_path / "services.json").stat().st_mode & 0o077 == 0  # may hold a password

@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import signal
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -17,62 +15,39 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.ops.support import get, mcp_check_stock, metric_value, stock_item, wait_until
-from tests.support import ROOT, free_port, manage, subprocess_env
+from tests.support import (
+    ROOT,
+    Proc,
+    free_port,
+    get,
+    manage,
+    mcp_check_stock,
+    metric_value,
+    run,
+    stock_on_hand,
+    subprocess_env,
+    wait_until,
+)
 from tunnel_worker.selectors import tunnel_state
 
 METRICS_TOKEN = "stack-metrics-" + uuid.uuid4().hex[:8]
 VENV_BIN = str(Path(sys.executable).parent)
 
 
-class Managed:
-    """A child process in its own session, its output in a file; stop() ends its group."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.log_path = log
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, grace: float = 60) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(grace)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this test started, if any is left
-        self.proc.wait(10)
-
-
-def _edge(tmp: Path) -> tuple[Managed, dict[str, str]]:
+def _edge(tmp: Path) -> tuple[Proc, dict[str, str]]:
     """`manage.py tunnel_edge` (development settings: it refuses to run with DEBUG off)."""
     port, remote = free_port(), free_port()
     args = ["--port", str(port), "--remote-port", str(remote), "--dir", str(tmp / "edge")]
     env = subprocess_env(DJANGO_SETTINGS_MODULE="config.settings.dev")
-    printed = subprocess.run(
-        [sys.executable, "manage.py", "tunnel_edge", *args, "--print-env"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    printed = run([sys.executable, "manage.py", "tunnel_edge", *args, "--print-env"], env=env)
+    assert printed.returncode == 0, printed.stderr
     tunnel_env = dict(
         shlex.split(line.removeprefix("export "))[0].split("=", 1)
-        for line in printed.splitlines()
+        for line in printed.stdout.splitlines()
         if line.startswith("export ")
     )
-    edge = Managed([sys.executable, "manage.py", "tunnel_edge", *args], env, tmp / "edge.log")
+    argv = [sys.executable, "manage.py", "tunnel_edge", *args]
+    edge = Proc(argv, env=env, log_path=tmp / "edge.log")
     return edge, tunnel_env
 
 
@@ -101,7 +76,7 @@ def stack(tenant_a, tmp_path: Path) -> Iterator[dict[str, object]]:  # noqa: ANN
         TUNNEL_LEASE_TTL="6",
         TUNNEL_HEARTBEAT_INTERVAL="1",
     )
-    honcho = Managed(
+    honcho = Proc(
         [
             sys.executable,
             "-m",
@@ -113,19 +88,20 @@ def stack(tenant_a, tmp_path: Path) -> Iterator[dict[str, object]]:  # noqa: ANN
             str(port),
             "--no-colour",
         ],
-        env,
-        tmp_path / "honcho.log",
+        env=env,
+        log_path=tmp_path / "honcho.log",
     )
     try:
         yield {"url": f"http://127.0.0.1:{port}", "tunnel": name, "honcho": honcho}
     finally:
-        honcho.stop()
-        edge.stop(grace=10)
+        # SIGTERM to honcho (it stops its processes), then whatever of its group is left.
+        honcho.terminate(60, group=True)
+        edge.terminate(10, group=True)
 
 
 def test_procfile_stack_serves_rest_mcp_and_metrics(stack, tenant_a, unique_sku):  # noqa: ANN001
     url, name, honcho = stack["url"], stack["tunnel"], stack["honcho"]
-    stock_item(tenant_a.schema_name, unique_sku, on_hand=6, reorder_point=2)
+    stock_on_hand(tenant_a.schema_name, unique_sku, on_hand=6, reorder_point=2)
     issued = manage(
         "issue_token",
         "--tenant",

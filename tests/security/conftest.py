@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
@@ -14,7 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from tests.support import ROOT, LiveServer, live_server
+from tests.support import ROOT, LiveServer, live_server, python
 
 PUBLIC_HOST = "platform.localhost"
 PASSWORD = "Sec-test-pass-7421"
@@ -85,25 +83,12 @@ def production_env() -> dict[str, str]:
     return env
 
 
-def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`python <args>` in the repository with exactly `env` (no test settings forced)."""
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def production_setting(expression: str, env: dict[str, str]) -> str:
     """str() of a settings expression under the production settings and `env`."""
     code = (
         "import django; django.setup(); from django.conf import settings; "
         f"print(settings.{expression})"
     )
-    result = run_python(env, "-c", code)
+    result = python(env, "-c", code)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip().splitlines()[-1]

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.mcp_bridge.helpers import MCP_HEADERS, issue, rpc
-from tests.support import LiveServer, live_server
+from tests.support import MCP_HEADERS, LiveServer, issue, live_server, rpc
 
 LIMIT = 5
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ops.proxies import forwarded_allow_ips, without_forwarded_headers
 from tests.security.conftest import production_setting
 from tests.support import ROOT, live_server
 
@@ -53,27 +52,6 @@ def test_with_the_token_required_an_allowed_address_is_not_enough():
 
 def test_production_requires_the_metrics_token(production_env):  # noqa: ANN001
     assert production_setting("OPERATIONS['METRICS_REQUIRE_TOKEN']", production_env) == "True"
-
-
-def test_trusted_proxies_default_to_nobody():
-    assert forwarded_allow_ips({}) == ""
-    assert (
-        forwarded_allow_ips({"TRUSTED_PROXIES": " 10.0.0.5 , 10.1.0.0/16,"})
-        == "10.0.0.5,10.1.0.0/16"
-    )
-
-
-def test_forwarded_headers_never_reach_the_application():
-    scope = {
-        "type": "http",
-        "headers": [
-            (b"host", b"alpha.localhost"),
-            (b"X-Forwarded-Proto", b"https"),
-            (b"x-forwarded-for", b"203.0.113.7"),
-            (b"forwarded", b"for=203.0.113.7;proto=https"),
-        ],
-    }
-    assert without_forwarded_headers(scope)["headers"] == [(b"host", b"alpha.localhost")]
 
 
 SHIPPED = [

@@ -8,21 +8,21 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.security.conftest import example_env, production_setting, run_python
-from tests.support import ROOT
+from tests.security.conftest import example_env, production_setting
+from tests.support import ROOT, python
 
 SYSTEMD = sorted((ROOT / "docs" / "systemd").glob("*.service"))
 
 
 def test_check_deploy_passes_with_the_example_environment(production_env):  # noqa: ANN001
-    result = run_python(production_env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    result = python(production_env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_the_example_as_shipped_is_refused_until_the_secret_is_filled_in(production_env):  # noqa: ANN001
     production_env["DJANGO_SECRET_KEY"] = example_env()["DJANGO_SECRET_KEY"]
-    result = run_python(production_env, "manage.py", "check", "--deploy")
+    result = python(production_env, "manage.py", "check", "--deploy")
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be a generated" in result.stderr
 
 
@@ -39,7 +39,7 @@ def test_the_example_as_shipped_is_refused_until_the_secret_is_filled_in(product
 )
 def test_production_refuses_known_placeholder_and_short_secrets(production_env, secret):  # noqa: ANN001
     production_env["DJANGO_SECRET_KEY"] = secret
-    result = run_python(production_env, "manage.py", "check")
+    result = python(production_env, "manage.py", "check")
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
@@ -56,7 +56,7 @@ def test_production_refuses_known_placeholder_and_short_secrets(production_env, 
 )
 def test_production_refuses_wildcards_and_debug(production_env, name, value):  # noqa: ANN001
     production_env[name] = value
-    result = run_python(production_env, "manage.py", "check")
+    result = python(production_env, "manage.py", "check")
     assert result.returncode != 0 and "insecure production settings" in result.stderr
 
 
@@ -84,11 +84,11 @@ def test_servers_default_to_production_settings(production_env):  # noqa: ANN001
     production_env.pop("DJANGO_SETTINGS_MODULE")
     for module in ("config.asgi", "config.celery_app"):
         code = f"import {module}; from django.conf import settings; print(settings.SETTINGS_MODULE)"
-        result = run_python(production_env, "-c", code)
+        result = python(production_env, "-c", code)
         assert result.returncode == 0, result.stderr[-1500:]
         assert result.stdout.strip().splitlines()[-1] == "config.settings.production", module
     production_env["DJANGO_SECRET_KEY"] = "django-insecure-dev-only-change-me"
-    refused = run_python(production_env, "-c", "import config.asgi")
+    refused = python(production_env, "-c", "import config.asgi")
     assert refused.returncode != 0 and "insecure production settings" in refused.stderr
 
 

@@ -13,9 +13,8 @@ import pytest
 from django.db import connection
 
 from tests.api.conftest import make_client, make_item, make_location
-from tests.mcp_bridge.helpers import MCP_HEADERS, issue
-from tests.support import live_server
-from tests.tunnel_worker.support import run_tunnel, running, tunnel_env, unique_name, wait_until
+from tests.support import MCP_HEADERS, issue, live_server, running, unique_name, wait_until
+from tests.tunnel_worker.support import run_tunnel, tunnel_env
 
 HOST = "alpha.localhost"
 

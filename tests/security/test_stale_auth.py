@@ -21,8 +21,7 @@ from django.db import connection
 
 from ops.dbconn import psycopg_conninfo
 from tenancy.services import token_revoke
-from tests.mcp_bridge.helpers import issue, mcp_client, stock_item
-from tests.support import live_server, table_locked
+from tests.support import issue, live_server, mcp_client, stock_item, table_locked
 
 
 def _check_stock(url: str, token: str, sku: str) -> Any:

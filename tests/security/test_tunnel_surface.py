@@ -16,18 +16,21 @@ import httpx
 import pytest
 from django.conf import settings
 
-from tests.mcp_bridge.helpers import issue, mcp_client, stock_item
-from tests.support import LiveServer, free_port, live_server
-from tests.tunnel_worker.support import (
+from tests.support import (
     SSHD,
+    LiveServer,
     Sshd,
-    run_tunnel,
+    free_port,
+    issue,
+    live_server,
+    mcp_client,
     running,
     ssh_env,
-    tunnel_env,
+    stock_item,
     unique_name,
     wait_until,
 )
+from tests.tunnel_worker.support import run_tunnel, tunnel_env
 from tunnel_worker.selectors import tunnel_state
 
 PATHS = ["/admin/", "/admin/login/", "/api/v1/", "/api/v1/docs/", "/readyz", "/metrics", "/"]

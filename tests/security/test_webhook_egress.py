@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from inventory import low_stock
 from inventory.models import ReportSettings, WebhookStatus
-from tests.ops.support import WebhookReceiver
+from tests.support import WebhookReceiver
 
 PUBLIC = "93.184.215.14"  # a global address; the test never really connects to it
 _real_getaddrinfo = socket.getaddrinfo
@@ -25,9 +25,8 @@ _real_create_connection = socket.create_connection
 
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.close()
+    with WebhookReceiver() as server:
+        yield server
 
 
 @pytest.fixture

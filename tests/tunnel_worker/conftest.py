@@ -11,7 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.tunnel_worker.support import SSHD, Sshd, Upstream
+from tests.support import SSHD, Sshd, Upstream
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,9 +32,8 @@ def _clean_tunnel_queue() -> None:
 
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
+    with Upstream() as server:
+        yield server
 
 
 @pytest.fixture

@@ -7,20 +7,14 @@ import signal
 import time
 from pathlib import Path
 
-from tests.support import free_port
+from tests.support import Sshd, Upstream, free_port, running, ssh_env, unique_name, wait_until
 from tests.tunnel_worker.support import (
     MaxSampler,
-    Sshd,
-    Upstream,
     celery_beat,
     celery_worker,
     get_through,
     marked_processes,
-    running,
-    ssh_env,
     tunnel_env,
-    unique_name,
-    wait_until,
 )
 from tunnel_worker.selectors import tunnel_events, tunnel_state
 

@@ -16,19 +16,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support import free_port
+from tests.support import Upstream, free_port, pid_alive, running, unique_name, wait_until
 from tests.tunnel_worker.support import (
     FAKE_CLOUDFLARED,
-    Upstream,
     celery_worker,
     get_through,
     marked_processes,
-    pid_alive,
     run_tunnel,
-    running,
     tunnel_env,
-    unique_name,
-    wait_until,
 )
 from tunnel_worker.connectors.external import cloudflared_ready_reason
 from tunnel_worker.selectors import tunnel_events, tunnel_state

@@ -23,23 +23,27 @@ import pytest
 import redis as redis_lib
 from django.conf import settings
 
-from tests.support import TcpProxy, free_port, manage
-from tests.tunnel_worker.support import (
+from tests.support import (
     Proc,
-    RedisServer,
     Sshd,
+    TcpProxy,
     Upstream,
+    free_port,
+    manage,
+    pid_alive,
+    running,
+    ssh_env,
+    unique_name,
+    wait_until,
+)
+from tests.tunnel_worker.support import (
+    RedisServer,
     Watch,
     celery_worker,
     get_through,
     marked_processes,
-    pid_alive,
     run_tunnel,
-    running,
-    ssh_env,
     tunnel_env,
-    unique_name,
-    wait_until,
 )
 from tunnel_worker.lease import lease_info, lease_key
 from tunnel_worker.selectors import tunnel_events, tunnel_state

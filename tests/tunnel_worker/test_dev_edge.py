@@ -6,17 +6,18 @@ import shlex
 import sys
 from pathlib import Path
 
-from tests.support import ROOT, free_port, manage, subprocess_env
-from tests.tunnel_worker.support import (
+from tests.support import (
+    ROOT,
     Proc,
     Upstream,
-    get_through,
-    run_tunnel,
+    free_port,
+    manage,
     running,
-    tunnel_env,
+    subprocess_env,
     unique_name,
     wait_until,
 )
+from tests.tunnel_worker.support import get_through, run_tunnel, tunnel_env
 from tunnel_worker.selectors import tunnel_state
 
 
@@ -34,9 +35,8 @@ def test_worker_dials_the_demo_edge(upstream: Upstream, tmp_path: Path):
     assert client["TUNNEL_SSH_KNOWN_HOSTS"].startswith(keys)
 
     dev = subprocess_env(DJANGO_SETTINGS_MODULE="config.settings.dev")
-    edge = Proc(
-        [sys.executable, str(ROOT / "manage.py"), "tunnel_edge", *args], dev, tmp_path / "edge.log"
-    )
+    argv = [sys.executable, str(ROOT / "manage.py"), "tunnel_edge", *args]
+    edge = Proc(argv, env=dev, log_path=tmp_path / "edge.log")
     name = unique_name("demo")
     worker = run_tunnel(tunnel_env(name, upstream, **client), tmp_path / "worker.log")
     with running(worker, edge):

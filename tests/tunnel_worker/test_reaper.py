@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from tests.tunnel_worker.support import pid_alive, unique_name, wait_until
+from tests.support import pid_alive, unique_name, wait_until
 from tunnel_worker.child_process import ConnectorProcess
 
 # A shell that starts a helper in a session of its own, then a long-running "connector".

@@ -6,18 +6,17 @@ import json
 import signal
 from pathlib import Path
 
-from tests.support import free_port, manage
-from tests.tunnel_worker.support import (
+from tests.support import (
     Sshd,
     Upstream,
-    get_through,
-    run_tunnel,
+    free_port,
+    manage,
     running,
     ssh_env,
-    tunnel_env,
     unique_name,
     wait_until,
 )
+from tests.tunnel_worker.support import get_through, run_tunnel, tunnel_env
 from tunnel_worker.lease import lease_info
 from tunnel_worker.selectors import tunnel_state
 

@@ -7,20 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
-from tests.tunnel_worker.support import (
-    MaxSampler,
+from tests.support import (
     Sshd,
     Upstream,
-    get_through,
+    free_port,
     keygen,
-    run_tunnel,
     running,
     ssh_env,
-    tunnel_env,
     unique_name,
     wait_until,
 )
+from tests.tunnel_worker.support import MaxSampler, get_through, run_tunnel, tunnel_env
 from tunnel_worker.selectors import tunnel_events, tunnel_state
 
 

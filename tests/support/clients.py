@@ -1,49 +1,48 @@
-"""Helpers for the MCP endpoint tests: tokens, stock fixtures, the SDK client over HTTP."""
+"""Clients of the service as its users run them: a browser-like admin login, plain HTTP with a
+Host header, the MCP SDK's own client over Streamable HTTP, and raw JSON-RPC bodies."""
+
+from __future__ import annotations
 
 import contextlib
-import uuid
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
-import httpx2
-from django_tenants.utils import schema_context
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
-
-from inventory import services
-from tenancy.services import token_issue
+import httpx
 
 
-def issue(tenant: Any, *scopes: str, name: str | None = None) -> str:
-    """A fresh raw token for `tenant` (default scope: mcp)."""
-    label = name or f"t-{uuid.uuid4().hex[:12]}"
-    return token_issue(tenant=tenant, name=label, scopes=list(scopes or ["mcp"])).raw
+def get(url: str, host: str | None = None, **kw: Any) -> httpx.Response:
+    headers = dict(kw.pop("headers", {}))
+    if host:
+        headers["Host"] = host
+    return httpx.get(url, headers=headers, timeout=kw.pop("timeout", 15), trust_env=False, **kw)
 
 
-@dataclass
-class Stock:
-    sku: str
-    quantity: int
-    restock_date: date
+def admin_session(
+    base_url: str, host: str, username: str, password: str, **headers: str
+) -> tuple[httpx.Client, httpx.Response]:
+    """Log in to the admin on `host` through its login form, as a browser would.
 
-
-def stock_item(tenant: Any, sku: str, *, quantity: int = 7, reorder_point: int = 0) -> Stock:
-    """An item in `tenant` with `quantity` on hand over two locations and one open restock."""
-    with schema_context(tenant.schema_name):
-        item = services.item_create(sku=sku, name=f"Item {sku}", reorder_point=reorder_point)
-        a = services.location_create(code=f"A-{sku}"[:32], name="A")
-        b = services.location_create(code=f"B-{sku}"[:32], name="B")
-        first = quantity // 2
-        for location, qty in ((a, first), (b, quantity - first)):
-            if qty:
-                services.movement_record(
-                    kind="receipt", item=item, quantity=qty, actor="test", to_location=location
-                )
-        when = date.today() + timedelta(days=5)
-        services.restock_create(item=item, quantity=10, expected_date=when)
-    return Stock(sku=sku, quantity=quantity, restock_date=when)
+    Returns the client (holding the session cookie when the login worked) and the login answer:
+    302 for a login that worked, 200 (the form again) for one that did not.
+    """
+    client = httpx.Client(
+        base_url=base_url, headers={"Host": host, **headers}, follow_redirects=False, timeout=30
+    )
+    page = client.get("/admin/login/")
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert match, f"no login form on {host}: {page.status_code} {page.text[:300]}"
+    answer = client.post(
+        "/admin/login/?next=/admin/",
+        data={
+            "csrfmiddlewaretoken": match.group(1),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        },
+    )
+    return client, answer
 
 
 @dataclass
@@ -63,7 +62,7 @@ async def mcp_client(
     origin: str | None = None,
     seen: Seen | None = None,
     mode: str = "auto",
-) -> AsyncIterator[tuple[Client, Seen]]:
+) -> AsyncIterator[tuple[Any, Seen]]:
     """The SDK's own Client over Streamable HTTP, with bearer auth and optional Host/Origin."""
     headers: dict[str, str] = {}
     if token is not None:
@@ -74,10 +73,14 @@ async def mcp_client(
         headers["Origin"] = origin
     seen = seen if seen is not None else Seen()
 
-    async def record(response: httpx2.Response) -> None:
+    async def record(response: Any) -> None:
         seen.statuses.append(response.status_code)
         if "www-authenticate" in response.headers:
             seen.challenges.append(response.headers["www-authenticate"])
+
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
 
     http = httpx2.AsyncClient(headers=headers, timeout=30.0, event_hooks={"response": [record]})
     async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
@@ -110,3 +113,16 @@ def rpc(method: str, params: dict | None = None) -> dict:
 
 def tool_call(sku: str) -> dict:
     return rpc("tools/call", {"name": "check_stock", "arguments": {"sku": sku}})
+
+
+def mcp_check_stock(url: str, token: str, sku: str, host: str | None = None) -> dict[str, Any]:
+    """One check_stock call with the MCP SDK's own client; its structured result."""
+    import anyio
+
+    async def call() -> dict[str, Any]:
+        async with mcp_client(url, token, host=host) as (client, _):
+            result = await client.call_tool("check_stock", {"sku": sku})
+            assert not result.is_error, result
+            return dict(result.structured_content or {})
+
+    return anyio.run(call)

@@ -1,6 +1,6 @@
 """Measure migrating many tenants with django-tenants' parallel executor, in a scratch database.
 
-    python -m tests.ops.scale_migrations --tenants 1000 --processes 2
+    python -m bench.scale_migrations --tenants 1000 --processes 2
 
 Creates the scratch database, migrates the public schema, registers N tenants with empty
 schemas, then times (1) migrating every tenant from nothing, (2) one new migration on every
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _manage(env: dict[str, str], *args: str, log: Path, attempts: int = 2) -> float:
