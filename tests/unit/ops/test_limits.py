@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from ops.conf import OpsSettings
+from ops.conf import ops_settings
 from ops.limits import RequestLimits
 from tests.support.asgi import request
 
-CONF = OpsSettings(MAX_BODY_BYTES=100, BODY_CAPS=(("/api/", 50), ("/api/v1/imports", 1000)))
+CONF = ops_settings(MAX_BODY_BYTES=100, BODY_CAPS=(("/api/", 50), ("/api/v1/imports", 1000)))
 
 
 def limited(**kw: object):  # noqa: ANN201

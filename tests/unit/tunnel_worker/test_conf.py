@@ -2,7 +2,7 @@
 
 import pytest
 
-from tunnel_worker.conf import TunnelSettings, tunnel_settings
+from tunnel_worker.conf import tunnel_settings
 
 
 @pytest.mark.parametrize(
@@ -15,7 +15,7 @@ from tunnel_worker.conf import TunnelSettings, tunnel_settings
     ],
 )
 def test_upstream_host_port(upstream: str, host_port: tuple[str, int]) -> None:
-    assert TunnelSettings(UPSTREAM=upstream).upstream_host_port == host_port
+    assert tunnel_settings(UPSTREAM=upstream).upstream_host_port == host_port
 
 
 def test_overrides_win_and_unknown_keys_are_ignored() -> None:

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunnel_worker.conf import TunnelSettings
+from tunnel_worker.conf import tunnel_settings
 from tunnel_worker.connectors import Connector, ConnectorError
 from tunnel_worker.models import TunnelEvent, TunnelState
 from tunnel_worker.supervisor import Supervisor
 
 # CHECK_INTERVAL 0: the monitor polls without waiting (the fakes answer at once).
-CONF = TunnelSettings(
+CONF = tunnel_settings(
     NAME="unit", CHECK_INTERVAL=0.0, AUTH_BACKOFF_MIN=30.0, UNREADY_GRACE=15.0, STOP_GRACE=10.0
 )
 
