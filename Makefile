@@ -37,7 +37,7 @@ test: install test-deps
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config devtools inventory mcp_bridge ops tenancy tunnel_worker
+	$(VENV)/bin/mypy config devtools inventory mcp_bridge mcp_oauth ops tenancy tunnel_worker
 
 format: install
 	$(VENV)/bin/ruff format .

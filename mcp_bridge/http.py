@@ -68,8 +68,12 @@ class McpGate:
         if request_body is None:
             return  # the client went away
         address = (scope.get("client") or ("", 0))[0]
+        target = (
+            "https" if scope.get("scheme") == "https" else "http",
+            scope["path"],
+        )  # OAuth audience
         principal, status, retry_after = await anyio.to_thread.run_sync(
-            self._check, raw, host, address, _calls_a_tool(request_body)
+            self._check, raw, host, address, _calls_a_tool(request_body), target
         )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
@@ -81,6 +85,9 @@ class McpGate:
         if status == 401:
             await self._unauthorized(scope, send, error="invalid_token")
             return
+        if status == 403:  # an OAuth token without the mcp scope
+            await self._unauthorized(scope, send, error="insufficient_scope", status=403)
+            return
         error, description = {
             429: ("rate_limited", "too many requests for this token"),
             ADDRESS_LIMITED: ("rate_limited", "too many failed authentication attempts"),
@@ -91,13 +98,21 @@ class McpGate:
         await send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
 
     def _check(
-        self, raw: str, host: str, address: str, tool_call: bool
+        self, raw: str, host: str, address: str, tool_call: bool, target: tuple[str, str]
     ) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
-        from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
+        from mcp_bridge.auth import throttle  # ORM imports: apps are ready by now
+        from mcp_oauth.verify import authenticate_request
         from tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
 
-        result = authenticate(raw_token=raw, host=host, conf=self.conf)
+        # Static `inv_` tokens go to mcp_bridge.auth.authenticate; OAuth tokens to mcp_oauth.
+        scheme, path = target
+        checked = authenticate_request(
+            raw_token=raw, scheme=scheme, host=host, path=path, conf=self.conf
+        )
+        if checked.insufficient_scope:
+            return None, 403, 0
+        result = checked.result
         if result.principal is None:
             if result.unavailable:
                 return None, 503, 5
@@ -111,21 +126,31 @@ class McpGate:
         wait = throttle(principal=result.principal, rate=rate, tool_call=tool_call)
         return result.principal, 429 if wait else 200, wait
 
-    async def _unauthorized(self, scope: Scope, send: Send, *, error: str | None) -> None:
+    async def _unauthorized(
+        self, scope: Scope, send: Send, *, error: str | None, status: int = 401
+    ) -> None:
+        from mcp_oauth.metadata import challenge_params
+
         # RFC 6750 §3: no error code when the request carried no credential at all.
         parts = ['realm="mcp"']
-        if error:
+        if error == "insufficient_scope":
+            parts.append(f'error="{error}"')
+        elif error:
             parts.append(f'error="{error}"')
             parts.append(
                 'error_description="unknown, revoked or expired token, no mcp scope, '
                 "or a host outside this token's tenant\""
             )
-        # No resource_metadata: tokens are static (`manage.py issue_token`) and there is no
-        # authorization server, so pointing clients at RFC 9728 discovery would send them into
-        # an OAuth flow that cannot succeed instead of reporting a bad token.
+        # resource_metadata and scope only where the URL names a tenant whose authorization
+        # server can issue a token (mcp_oauth.metadata); elsewhere (a shared host's /mcp, OAuth
+        # off) tokens are static, and RFC 9728 discovery would lead into a flow that cannot succeed.
+        parts.extend(await challenge_params(scope))
         challenge = "Bearer " + ", ".join(parts)
-        body = {"error": error or "invalid_request", "error_description": "authentication required"}
-        await send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
+        description = (
+            "the token lacks a needed scope" if status == 403 else "authentication required"
+        )
+        body = {"error": error or "invalid_request", "error_description": description}
+        await send_json(send, status, body, [(b"www-authenticate", challenge.encode("latin-1"))])
 
 
 def origin_allowed(origin: str, allowed: tuple[str, ...], *, host: str = "") -> bool:

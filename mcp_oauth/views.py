@@ -1,0 +1,102 @@
+"""The tenant's authorization server pages: the keeper's consent login and the consent step.
+
+The toolkit's views do the protocol (PKCE, exact redirect URIs, codes, tokens, revocation,
+registration). What is added here is the tenant: a `resource` must be exactly one of *this*
+tenant's resource URLs, only this tenant's staff can log in and consent (django-axes counts
+their failures like the admin's), and the page says which client wants which scope for which
+tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.urls import reverse
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.views import AuthorizationView
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
+
+from mcp_oauth.admin import may_manage_agents
+from mcp_oauth.resources import resource_from_url
+
+
+def _resource_error(resources: list[str]) -> str | None:
+    """Why `resources` is not exactly one resource URL of the current tenant, or None."""
+    if len(resources) != 1:
+        return "exactly one resource parameter naming this tenant's MCP endpoint is required"
+    resource = resource_from_url(resources[0])
+    if resource is None or resource.tenant.schema_name != connection.schema_name:  # type: ignore[attr-defined]
+        return "the resource is not this tenant's MCP endpoint"
+    return None
+
+
+class ConsentLoginView(LoginView):
+    """The tenant admin's login form (staff of this tenant only), for the consent step."""
+
+    template_name = "mcp_oauth/login.html"
+    authentication_form = AdminAuthenticationForm
+    redirect_authenticated_user = False
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["tenant"] = getattr(self.request, "tenant", None)
+        return context
+
+
+class ConsentView(AuthorizationView):
+    template_name = "mcp_oauth/consent.html"
+
+    def get_login_url(self) -> str:
+        return reverse("oauth2_provider:login")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "GET":
+            refused = self._refuse_resource(request, request.GET.getlist("resource"))
+            if refused is not None:
+                return refused
+        if request.user.is_authenticated and not may_manage_agents(request.user):
+            return HttpResponseForbidden("only this tenant's stock keepers can connect agents")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def _refuse_resource(self, request: HttpRequest, resources: list[str]) -> HttpResponse | None:
+        """invalid_target (RFC 8707), sent to the redirect URI only once the toolkit has checked
+        the client and that redirect URI; an invalid client gets the error page instead."""
+        reason = _resource_error(resources)
+        if reason is None:
+            return None
+        try:
+            _scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)  # type: ignore[no-any-return]
+        target_error = CustomOAuth2Error(
+            error="invalid_target", description=reason, state=credentials.get("state")
+        )
+        wrapped = OAuthToolkitError(error=target_error, redirect_uri=credentials["redirect_uri"])
+        return self.error_response(wrapped, application=None)  # type: ignore[no-any-return]
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The hidden field can be tampered with: check it again before a grant is stored.
+        resources = (form.cleaned_data.get("resource") or "").split()
+        if _resource_error(resources) is not None:
+            return HttpResponse("invalid resource", status=400)
+        return super().form_valid(form)  # type: ignore[no-any-return]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["tenant"] = getattr(self.request, "tenant", None)
+        return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        # The consent form's answer redirects to the client: let the browser follow it
+        # (CSP form-action covers redirects after a form submission).
+        redirect_uri = context.get("redirect_uri") or ""
+        parts = urlsplit(redirect_uri)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
+        return response  # type: ignore[no-any-return]
