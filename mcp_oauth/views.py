@@ -56,17 +56,21 @@ class ConsentView(AuthorizationView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "GET":
-            refused = self._refuse_resource(request, request.GET.getlist("resource"))
+            refused = self._refuse_early(request)
             if refused is not None:
                 return refused
         if request.user.is_authenticated and not may_manage_agents(request.user):
             return HttpResponseForbidden("only this tenant's stock keepers can connect agents")
         return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
 
-    def _refuse_resource(self, request: HttpRequest, resources: list[str]) -> HttpResponse | None:
-        """invalid_target (RFC 8707), sent to the redirect URI only once the toolkit has checked
-        the client and that redirect URI; an invalid client gets the error page instead."""
-        reason = _resource_error(resources)
+    def _refuse_early(self, request: HttpRequest) -> HttpResponse | None:
+        """Refuse before the keeper is asked to log in: a `plain` (or implied plain) PKCE method
+        (invalid_request) or a resource that is not this tenant's (invalid_target, RFC 8707).
+        Sent to the redirect URI only once the toolkit has checked the client and that redirect
+        URI; an invalid client or redirect URI gets the error page instead."""
+        code, reason = "invalid_target", _resource_error(request.GET.getlist("resource"))
+        if "code_challenge" in request.GET and request.GET.get("code_challenge_method") != "S256":
+            code, reason = "invalid_request", "PKCE code_challenge_method must be S256"
         if reason is None:
             return None
         try:
@@ -74,7 +78,7 @@ class ConsentView(AuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)  # type: ignore[no-any-return]
         target_error = CustomOAuth2Error(
-            error="invalid_target", description=reason, state=credentials.get("state")
+            error=code, description=reason, state=credentials.get("state")
         )
         wrapped = OAuthToolkitError(error=target_error, redirect_uri=credentials["redirect_uri"])
         return self.error_response(wrapped, application=None)  # type: ignore[no-any-return]

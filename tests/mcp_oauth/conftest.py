@@ -1,10 +1,22 @@
 """Fixtures for OAuth: the session server, and each tenant's authorization server on it."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
 from tests.mcp_bridge.helpers import MCP_HEADERS, tool_call
 from tests.mcp_oauth.flow import Flow
+from tests.tunnel_worker.support import Sshd
+
+
+@pytest.fixture
+def edge_sshd(tmp_path: Path) -> Iterator[Sshd]:
+    """The tunnel's SSH edge (OpenSSH), as in the tunnel tests."""
+    edge = Sshd(tmp_path).start()
+    yield edge
+    edge.kill()
 
 
 @pytest.fixture
