@@ -382,6 +382,11 @@ OAUTH2_PROVIDER = {
     "DCR_ENABLED": True,  # RFC 7591, open: a registered client can do nothing without consent
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
     "CIMD_ENABLED": True,  # a client_id that is an https URL of its metadata document
+    # The toolkit's SSRF-hardened fetcher (https, public addresses only, no redirects, capped);
+    # replaceable, e.g. by one that goes through an egress proxy.
+    "CIMD_METADATA_FETCHER": env.str(
+        "MCP_OAUTH_CIMD_FETCHER", default="oauth2_provider.cimd.SafeMetadataFetcher"
+    ),
     "CIMD_FETCH_TIMEOUT_SECONDS": 5,
     "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
 }
