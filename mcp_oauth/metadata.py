@@ -69,7 +69,6 @@ def server_document(issuer: str) -> dict[str, Any]:
         "token_endpoint": f"{issuer}/token/",
         "registration_endpoint": f"{issuer}/register/",
         "revocation_endpoint": f"{issuer}/revoke/",
-        "introspection_endpoint": f"{issuer}/introspect/",
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],

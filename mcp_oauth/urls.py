@@ -6,14 +6,14 @@ The namespace is the toolkit's own, because its views reverse their sibling endp
 from django.urls import include, path
 from oauth2_provider import views as oauth
 
-from mcp_oauth.views import ConsentLoginView, ConsentView
+from mcp_oauth.views import ConsentLoginView, ConsentView, OperatorIntrospectView
 
 endpoints = [
     path("oauth/authorize/", ConsentView.as_view(), name="authorize"),
     path("oauth/login/", ConsentLoginView.as_view(), name="login"),
     path("oauth/token/", oauth.TokenView.as_view(), name="token"),
     path("oauth/revoke/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
-    path("oauth/introspect/", oauth.IntrospectTokenView.as_view(), name="introspect"),
+    path("oauth/introspect/", OperatorIntrospectView.as_view(), name="introspect"),
     path("oauth/register/", oauth.DynamicClientRegistrationView.as_view(), name="dcr-register"),
     path(
         "oauth/register/<str:client_id>/",

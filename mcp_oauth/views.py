@@ -9,16 +9,21 @@ tenant.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, IntrospectTokenView
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from mcp_oauth.admin import may_manage_agents
@@ -104,3 +109,21 @@ class ConsentView(AuthorizationView):
         if parts.scheme in ("http", "https") and parts.netloc:
             response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
         return response  # type: ignore[no-any-return]
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class OperatorIntrospectView(View):
+    """RFC 7662 introspection for operators: `Authorization: Bearer <MCP_OAUTH_INTROSPECTION_TOKEN>`
+    and a POSTed `token`; 404 while that setting is empty. Not for clients: the toolkit's own
+    view would answer any registered confidential client, and registration is open."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        expected = getattr(settings, "MCP_OAUTH_INTROSPECTION_TOKEN", "")
+        if not expected:
+            raise Http404("introspection is off")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+            response = JsonResponse({"error": "invalid_token"}, status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="introspection"'
+            return response
+        return IntrospectTokenView.get_token_response(request.POST.get("token"))  # type: ignore[no-any-return]

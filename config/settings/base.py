@@ -350,6 +350,8 @@ MCP_OAUTH_ENABLED = env.bool("MCP_OAUTH_ENABLED", default=True)
 # Public origins whose scheme the server cannot see (a TLS-terminating tunnel edge, e.g.
 # "https://mcp.example.com"): resource URLs and issuers on that host use this scheme.
 MCP_OAUTH_PUBLIC_ORIGINS: list[str] = env.list("MCP_OAUTH_PUBLIC_ORIGINS", default=[])
+# Operators' bearer token for RFC 7662 introspection at /t/<schema>/oauth/introspect/; empty: off.
+MCP_OAUTH_INTROSPECTION_TOKEN = env.str("MCP_OAUTH_INTROSPECTION_TOKEN", default="")
 INSTALLED_APPS += ["mcp_oauth"]  # after oauth2_provider: replaces its admin registrations
 OAUTH2_PROVIDER = {
     "SCOPES": {"mcp": "Check stock levels through the MCP endpoint"},

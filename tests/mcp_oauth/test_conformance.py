@@ -18,6 +18,8 @@ import pytest
 from tests.mcp_oauth.flow import PASSWORD, Flow, keeper
 from tests.support import free_port, node_tool
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
 

@@ -38,6 +38,8 @@ from tests.tunnel_worker.support import (
 )
 from tunnel_worker.selectors import tunnel_state
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CALLBACK = "http://127.0.0.1:9/oauth/callback"  # never reached: Chromium's route answers it
 
