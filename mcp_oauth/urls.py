@@ -6,7 +6,13 @@ The namespace is the toolkit's own, because its views reverse their sibling endp
 from django.urls import include, path
 from oauth2_provider import views as oauth
 
-from mcp_oauth.views import ConsentLoginView, ConsentView, OperatorIntrospectView
+from mcp_oauth.views import (
+    ConsentLoginView,
+    ConsentView,
+    OperatorIntrospectView,
+    RegistrationManagementView,
+    RegistrationView,
+)
 
 endpoints = [
     path("oauth/authorize/", ConsentView.as_view(), name="authorize"),
@@ -14,10 +20,10 @@ endpoints = [
     path("oauth/token/", oauth.TokenView.as_view(), name="token"),
     path("oauth/revoke/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/introspect/", OperatorIntrospectView.as_view(), name="introspect"),
-    path("oauth/register/", oauth.DynamicClientRegistrationView.as_view(), name="dcr-register"),
+    path("oauth/register/", RegistrationView.as_view(), name="dcr-register"),
     path(
         "oauth/register/<str:client_id>/",
-        oauth.DynamicClientRegistrationManagementView.as_view(),
+        RegistrationManagementView.as_view(),
         name="dcr-register-management",
     ),
 ]

@@ -10,6 +10,7 @@ tenant.
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +24,12 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.views import AuthorizationView, IntrospectTokenView
+from oauth2_provider.views import (
+    AuthorizationView,
+    DynamicClientRegistrationManagementView,
+    DynamicClientRegistrationView,
+    IntrospectTokenView,
+)
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from mcp_oauth.admin import may_manage_agents
@@ -127,3 +133,45 @@ class OperatorIntrospectView(View):
             response["WWW-Authenticate"] = 'Bearer realm="introspection"'
             return response
         return IntrospectTokenView.get_token_response(request.POST.get("token"))  # type: ignore[no-any-return]
+
+
+def _redirect_uri_error(body: bytes) -> str | None:
+    """OAuth 2.1 §2.3.1 / RFC 9700 §2.6: https, or http on a loopback host (native apps)."""
+    try:
+        metadata = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # the toolkit answers malformed JSON itself
+    uris = metadata.get("redirect_uris") if isinstance(metadata, dict) else None
+    for uri in uris if isinstance(uris, list) else []:
+        parts = urlsplit(uri) if isinstance(uri, str) else None
+        if parts is None:
+            continue  # the toolkit refuses non-strings
+        loopback = (parts.hostname or "") in ("127.0.0.1", "::1", "localhost")
+        if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+            return f"redirect URI {uri!r} must use https (http only on a loopback host)"
+    return None
+
+
+def _refuse_redirect_uris(request: HttpRequest) -> HttpResponse | None:
+    reason = _redirect_uri_error(request.body)
+    if reason is None:
+        return None
+    return JsonResponse({"error": "invalid_redirect_uri", "error_description": reason}, status=400)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RegistrationView(DynamicClientRegistrationView):
+    """RFC 7591 registration, with OAuth 2.1's redirect URI rule."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = _refuse_redirect_uris(request)
+        return refused or super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RegistrationManagementView(DynamicClientRegistrationManagementView):
+    """RFC 7592 client management, with the same redirect URI rule on updates."""
+
+    def put(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = _refuse_redirect_uris(request)
+        return refused or super().put(request, *args, **kwargs)  # type: ignore[no-any-return]

@@ -207,3 +207,16 @@ def test_token_without_mcp_scope_gets_403_naming_it(flow_a: Flow, tenant_a) -> N
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="mcp"' in challenge
     assert "resource_metadata=" in challenge
+
+
+@pytest.mark.parametrize("redirect_uri", ["http://client.example/cb", "custom-app://cb"])
+def test_registration_needs_https_or_loopback_redirects(flow_a: Flow, redirect_uri: str) -> None:
+    body = {
+        "client_name": "plain http",
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code"],
+        "token_endpoint_auth_method": "none",
+    }
+    answer = httpx.post(flow_a.url("register/"), json=body, timeout=30)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_redirect_uri"
