@@ -353,6 +353,13 @@ MCP_OAUTH_PUBLIC_ORIGINS: list[str] = env.list("MCP_OAUTH_PUBLIC_ORIGINS", defau
 # Operators' bearer token for RFC 7662 introspection at /t/<schema>/oauth/introspect/; empty: off.
 MCP_OAUTH_INTROSPECTION_TOKEN = env.str("MCP_OAUTH_INTROSPECTION_TOKEN", default="")
 INSTALLED_APPS += ["mcp_oauth"]  # after oauth2_provider: replaces its admin registrations
+# Two toolkit deploy warnings that do not fit per-tenant issuers, each handled here instead:
+# W005 (no RFC 9207 `iss` in the authorization response): the toolkit derives `iss` from one
+#   global issuer, which would name no tenant's issuer (/t/<schema>/oauth); the metadata does not
+#   advertise `authorization_response_iss_parameter_supported`, so clients do not expect it.
+# W008 (http redirect URIs allowed): needed for native apps' loopback callbacks (RFC 8252);
+#   mcp_oauth.views.RegistrationView allows http on loopback hosts only.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W005", "oauth2_provider.W008"]
 OAUTH2_PROVIDER = {
     "SCOPES": {"mcp": "Check stock levels through the MCP endpoint"},
     "DEFAULT_SCOPES": ["mcp"],
