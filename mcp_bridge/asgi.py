@@ -15,7 +15,10 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_bridge.conf import McpSettings, mcp_settings
-from mcp_bridge.http import METADATA_PATH, McpGate, send_metadata
+from mcp_bridge.http import McpGate
+from mcp_bridge.oauth.metadata import is_metadata_path, send_oauth_metadata
+from mcp_bridge.oauth.resources import TENANT_MCP_PATH, TUNNEL_OAUTH_PATH
+from mcp_bridge.resource_metadata import METADATA_PATH
 from mcp_bridge.server import build_server
 from ops.limits import send_error
 
@@ -31,6 +34,19 @@ AUTH_SERVER_METADATA_PATHS = frozenset(
     {"/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/mcp"}
 )
 TUNNEL_PATHS = MCP_PATHS | METADATA_PATHS | AUTH_SERVER_METADATA_PATHS
+
+
+def is_mcp_path(path: str) -> bool:
+    """/mcp, or a tenant's /t/<schema>/mcp (mcp_bridge.oauth.resources)."""
+    return path in MCP_PATHS or TENANT_MCP_PATH.fullmatch(path) is not None
+
+
+def tunnel_allows(path: str) -> bool:
+    """What the tunnel carries: /mcp, the metadata, and the OAuth endpoints a remote client and
+    the keeper's browser need (authorize, consent login, token, registration, revocation)."""
+    return (
+        path in TUNNEL_PATHS or is_mcp_path(path) or TUNNEL_OAUTH_PATH.fullmatch(path) is not None
+    )
 
 
 def build_mcp_http(conf: McpSettings) -> tuple[ASGIApp, StreamableHTTPSessionManager]:
@@ -62,14 +78,17 @@ class Router:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-        elif scope["type"] == "http" and scope["path"] in MCP_PATHS:
+        elif scope["type"] == "http" and is_mcp_path(scope["path"]):
             await (self.mcp_app if self.running else _not_started)(scope, receive, send)
-        elif scope["type"] == "http" and scope["path"] in METADATA_PATHS:
-            await send_metadata(scope, receive, send, self.conf)
+        elif scope["type"] == "http" and (
+            scope["path"] in METADATA_PATHS or is_metadata_path(scope["path"])
+        ):
+            await send_oauth_metadata(scope, receive, send, self.conf)
         elif scope["type"] == "http" and scope["path"] in AUTH_SERVER_METADATA_PATHS:
-            # Reserved for an OAuth authorization server; none is configured, so this is a plain
-            # 404 in the API's error shape, never Django's (DEBUG) page listing the URL patterns.
-            await send_error(send, 404, "not_found", "no authorization server is configured")
+            # Each tenant's authorization server has a path (/t/<schema>/oauth), so its metadata
+            # is at this path plus that suffix; the bare path is a 404 in the API's error shape,
+            # never Django's (DEBUG) page listing the URL patterns.
+            await send_error(send, 404, "not_found", "authorization servers are per tenant")
         else:
             await self.django_app(scope, receive, send)
 
@@ -98,7 +117,8 @@ async def _not_started(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class McpOnly:
-    """The tunnel's upstream: /mcp and the OAuth metadata paths, 404 for every other path.
+    """The tunnel's upstream: /mcp, the OAuth metadata and endpoints (`tunnel_allows`), 404 for
+    every other path.
 
     Whatever the Host: the admin, the REST API, its docs and the probes stay on the internal
     port (config.asgi.application), which the tunnel never forwards to.
@@ -108,7 +128,7 @@ class McpOnly:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and scope["path"] not in TUNNEL_PATHS:
+        if scope["type"] in ("http", "websocket") and not tunnel_allows(scope["path"]):
             if scope["type"] == "http":
                 await send_error(send, 404, "not_found", "only /mcp is served here")
             return  # a websocket not accepted is refused (403) by the server

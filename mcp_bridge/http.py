@@ -17,11 +17,10 @@ generous one (MCP_PROTOCOL_RATE), so a client's handshakes never use up its tool
 import ipaddress
 import json
 import logging
-from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
-from django.http.request import split_domain_port, validate_host
+from django.http.request import split_domain_port
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,7 +30,6 @@ from ops.limits import send_json
 
 logger = logging.getLogger(__name__)
 
-METADATA_PATH = "/.well-known/oauth-protected-resource"
 ADDRESS_LIMITED = 4290  # internal: a 429 from the per-address failed-auth limit, not the token's
 
 
@@ -68,8 +66,12 @@ class McpGate:
         if request_body is None:
             return  # the client went away
         address = (scope.get("client") or ("", 0))[0]
+        target = (
+            "https" if scope.get("scheme") == "https" else "http",
+            scope["path"],
+        )  # OAuth audience
         principal, status, retry_after = await anyio.to_thread.run_sync(
-            self._check, raw, host, address, _calls_a_tool(request_body)
+            self._check, raw, host, address, _calls_a_tool(request_body), target
         )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
@@ -81,6 +83,9 @@ class McpGate:
         if status == 401:
             await self._unauthorized(scope, send, error="invalid_token")
             return
+        if status == 403:  # an OAuth token without the mcp scope
+            await self._unauthorized(scope, send, error="insufficient_scope", status=403)
+            return
         error, description = {
             429: ("rate_limited", "too many requests for this token"),
             ADDRESS_LIMITED: ("rate_limited", "too many failed authentication attempts"),
@@ -91,13 +96,21 @@ class McpGate:
         await send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
 
     def _check(
-        self, raw: str, host: str, address: str, tool_call: bool
+        self, raw: str, host: str, address: str, tool_call: bool, target: tuple[str, str]
     ) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
-        from mcp_bridge.auth import authenticate, throttle  # ORM imports: apps are ready by now
+        from mcp_bridge.auth import throttle  # ORM imports: apps are ready by now
+        from mcp_bridge.oauth.verify import authenticate_request
         from tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
 
-        result = authenticate(raw_token=raw, host=host, conf=self.conf)
+        # Static `inv_` tokens go to mcp_bridge.auth.authenticate; OAuth tokens to mcp_oauth.
+        scheme, path = target
+        checked = authenticate_request(
+            raw_token=raw, scheme=scheme, host=host, path=path, conf=self.conf
+        )
+        if checked.insufficient_scope:
+            return None, 403, 0
+        result = checked.result
         if result.principal is None:
             if result.unavailable:
                 return None, 503, 5
@@ -111,21 +124,31 @@ class McpGate:
         wait = throttle(principal=result.principal, rate=rate, tool_call=tool_call)
         return result.principal, 429 if wait else 200, wait
 
-    async def _unauthorized(self, scope: Scope, send: Send, *, error: str | None) -> None:
+    async def _unauthorized(
+        self, scope: Scope, send: Send, *, error: str | None, status: int = 401
+    ) -> None:
+        from mcp_bridge.oauth.metadata import challenge_params
+
         # RFC 6750 §3: no error code when the request carried no credential at all.
         parts = ['realm="mcp"']
-        if error:
+        if error == "insufficient_scope":
+            parts.append(f'error="{error}"')
+        elif error:
             parts.append(f'error="{error}"')
             parts.append(
                 'error_description="unknown, revoked or expired token, no mcp scope, '
                 "or a host outside this token's tenant\""
             )
-        # No resource_metadata: tokens are static (`manage.py issue_token`) and there is no
-        # authorization server, so pointing clients at RFC 9728 discovery would send them into
-        # an OAuth flow that cannot succeed instead of reporting a bad token.
+        # resource_metadata and scope only where the URL names a tenant whose authorization
+        # server can issue a token (mcp_bridge.oauth.metadata); elsewhere (a shared host's /mcp, OAuth
+        # off) tokens are static, and RFC 9728 discovery would lead into a flow that cannot succeed.
+        parts.extend(await challenge_params(scope))
         challenge = "Bearer " + ", ".join(parts)
-        body = {"error": error or "invalid_request", "error_description": "authentication required"}
-        await send_json(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
+        description = (
+            "the token lacks a needed scope" if status == 403 else "authentication required"
+        )
+        body = {"error": error or "invalid_request", "error_description": description}
+        await send_json(send, status, body, [(b"www-authenticate", challenge.encode("latin-1"))])
 
 
 def origin_allowed(origin: str, allowed: tuple[str, ...], *, host: str = "") -> bool:
@@ -202,52 +225,3 @@ def _bearer(value: str | None) -> str | None:
     scheme, _, credentials = value.partition(" ")
     credentials = credentials.strip()
     return credentials if scheme.lower() == "bearer" and credentials else None
-
-
-def resource_url(scope: Scope, conf: McpSettings) -> str | None:
-    """This endpoint's public URL: MCP_RESOURCE_URL, else built from the request's Host when that
-    is a well-formed name this service answers to (ALLOWED_HOSTS or MCP_ALLOWED_HOSTS); else None.
-
-    The Host header is never copied as is: a `"` in it would add parameters to WWW-Authenticate.
-    """
-    if conf.resource_url:
-        return conf.resource_url
-    domain, port = split_domain_port(Headers(scope=scope).get("host", ""))
-    if not domain or not validate_host(domain, [*conf.site_hosts, *conf.allowed_hosts]):
-        return None
-    scheme = "https" if scope.get("scheme") == "https" else "http"
-    return f"{scheme}://{domain}{':' + port if port else ''}/mcp"
-
-
-def metadata_url(scope: Scope, conf: McpSettings) -> str | None:
-    """RFC 9728 §3.1: the well-known path inserted before the resource's path."""
-    resource = resource_url(scope, conf)
-    if resource is None:
-        return None
-    base, _, path = resource.partition("://")
-    authority, _, rest = path.partition("/")
-    return f"{base}://{authority}{METADATA_PATH}/{rest}".rstrip("/")
-
-
-def protected_resource_metadata(resource: str) -> dict[str, Any]:
-    """RFC 9728 metadata. Tokens are static bearer tokens issued by `manage.py issue_token`, so
-    there is no authorization server to name."""
-    return {
-        "resource": resource,
-        "bearer_methods_supported": ["header"],
-        "scopes_supported": ["mcp"],
-        "resource_name": "Tenant inventory MCP endpoint",
-    }
-
-
-async def send_metadata(scope: Scope, receive: Receive, send: Send, conf: McpSettings) -> None:
-    """Serve the protected-resource metadata document (GET only)."""
-    if scope.get("method") not in ("GET", "HEAD"):
-        await send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
-        return
-    resource = resource_url(scope, conf)
-    if resource is None:
-        body = {"error": "not_found", "error_description": "unknown host; set MCP_RESOURCE_URL"}
-        await send_json(send, 404, body)
-        return
-    await send_json(send, 200, protected_resource_metadata(resource))

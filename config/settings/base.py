@@ -59,6 +59,8 @@ TENANT_APPS = [
     "tenancy.apps.AdminSitesConfig",
     "axes",
     "inventory",
+    "oauth2_provider",  # OAuth clients, grants and tokens live in each tenant's own schema
+    "mcp_bridge.oauth",  # after oauth2_provider: replaces its admin registrations
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -79,8 +81,9 @@ TENANT_MULTIPROCESSING_CHUNKS = env.int("TENANT_MIGRATION_CHUNKS", default=10)
 
 # --- Middleware -------------------------------------------------------------------------------
 MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
-    # Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
+    # django-tenants' Host routing, plus the per-tenant OAuth paths (/t/<schema>/oauth/...)
+    "mcp_bridge.oauth.middleware.TenantRoutingMiddleware",
+    # Right after the tenant routing: it sees request.tenant and every later middleware's outcome.
     "ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -307,6 +310,62 @@ MCP_MAX_BODY_BYTES = env.int("MCP_MAX_BODY_BYTES", default=64 * 1024)
 MCP_AUTH_STALE_SECONDS = env.int("MCP_AUTH_STALE_SECONDS", default=300)
 # Public URL of the endpoint for RFC 9728 metadata; empty: derived from each request.
 MCP_RESOURCE_URL = env.str("MCP_RESOURCE_URL", default="")
+
+# --- OAuth 2.1 for agents (mcp_bridge.oauth, docs/agents.md#oauth) --------------------------------------
+# Off: only static `inv_` tokens; no metadata names an authorization server, so clients are never
+# sent into a flow that cannot succeed.
+MCP_OAUTH_ENABLED = env.bool("MCP_OAUTH_ENABLED", default=True)
+# Public origins whose scheme the server cannot see (a TLS-terminating tunnel edge, e.g.
+# "https://mcp.example.com"): resource URLs and issuers on that host use this scheme.
+MCP_OAUTH_PUBLIC_ORIGINS: list[str] = env.list("MCP_OAUTH_PUBLIC_ORIGINS", default=[])
+# Operators' bearer token for RFC 7662 introspection at /t/<schema>/oauth/introspect/; empty: off.
+MCP_OAUTH_INTROSPECTION_TOKEN = env.str("MCP_OAUTH_INTROSPECTION_TOKEN", default="")
+# Two toolkit deploy warnings that do not fit per-tenant issuers, each handled here instead:
+# W005 (no RFC 9207 `iss` in the authorization response): the toolkit derives `iss` from one
+#   global issuer, which would name no tenant's issuer (/t/<schema>/oauth); the metadata does not
+#   advertise `authorization_response_iss_parameter_supported`, so clients do not expect it.
+# W008 (http redirect URIs allowed): needed for native apps' loopback callbacks (RFC 8252);
+#   mcp_bridge.oauth.views.RegistrationView allows http on loopback hosts only.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W005", "oauth2_provider.W008"]
+OAUTH2_PROVIDER = {
+    "SCOPES": {"mcp": "Check stock levels through the MCP endpoint"},
+    "DEFAULT_SCOPES": ["mcp"],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only: `plain` is refused
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only SHA-256 checksums of tokens are stored
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "ALLOW_URI_WILDCARDS": False,  # exact redirect URI match
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("MCP_OAUTH_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("MCP_OAUTH_REFRESH_TOKEN_SECONDS", default=30 * 86400),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a rotated-out refresh token revokes its family
+    "REQUEST_APPROVAL_PROMPT": "force",  # every authorization is shown to the keeper
+    "OIDC_ENABLED": False,
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "none",
+        "client_secret_post",
+        "client_secret_basic",
+    ],
+    "DCR_ENABLED": True,  # RFC 7591, open: a registered client can do nothing without consent
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
+    "CIMD_ENABLED": True,  # a client_id that is an https URL of its metadata document
+    # The toolkit's SSRF-hardened fetcher (https, public addresses only, no redirects, capped);
+    # replaceable, e.g. by one that goes through an egress proxy.
+    "CIMD_METADATA_FETCHER": env.str(
+        "MCP_OAUTH_CIMD_FETCHER", default="oauth2_provider.cimd.SafeMetadataFetcher"
+    ),
+    "CIMD_FETCH_TIMEOUT_SECONDS": 5,
+    "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
+}
 
 # --- Operations -------------------------------------------------------------------------------
 # Read by ops.conf (its defaults are these); every key is documented in docs/operations.md.

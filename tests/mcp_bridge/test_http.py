@@ -108,11 +108,18 @@ def test_own_tenant_domain_is_accepted(server, tenant_a, unique_sku) -> None:  #
     anyio.run(body)
 
 
-def _assert_401(seen) -> None:  # noqa: ANN001
+def _assert_401(seen, oauth_for: str | None = None) -> None:  # noqa: ANN001
     assert 401 in seen.statuses, seen.statuses
     assert seen.challenges and all(c.startswith("Bearer ") for c in seen.challenges)
-    # Static tokens, no authorization server: nothing may send the client into an OAuth flow.
-    assert not any("resource_metadata=" in c for c in seen.challenges)
+    # Where the URL names no tenant, nothing may send the client into an OAuth flow; on a tenant's
+    # own domain the challenge points at that tenant's metadata (mcp_bridge.oauth), never another's.
+    if oauth_for is None:
+        assert not any("resource_metadata=" in c for c in seen.challenges)
+    else:
+        expected = (
+            f'resource_metadata="http://{oauth_for}/.well-known/oauth-protected-resource/mcp"'
+        )
+        assert all(expected in c for c in seen.challenges), seen.challenges
 
 
 def test_host_of_another_tenant_or_unlisted_host_is_401(server, tenant_a, tenant_b) -> None:  # noqa: ANN001
@@ -120,7 +127,7 @@ def test_host_of_another_tenant_or_unlisted_host_is_401(server, tenant_a, tenant
     for host in ["beta.localhost", f"beta.localhost:{server.port}", "evil.example"]:
         seen = anyio.run(lambda h=host: connect_fails(_url(server), token, host=h))
         # A host this service does not answer to is never echoed into the challenge.
-        _assert_401(seen)
+        _assert_401(seen, oauth_for=None if host == "evil.example" else host)
 
 
 def test_missing_revoked_expired_and_wrong_scope_tokens_are_401(server, tenant_a) -> None:  # noqa: ANN001

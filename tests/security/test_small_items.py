@@ -78,7 +78,7 @@ def test_a_configured_resource_url_wins_over_any_host() -> None:
     from dataclasses import replace
 
     from mcp_bridge.conf import mcp_settings
-    from mcp_bridge.http import metadata_url, resource_url
+    from mcp_bridge.resource_metadata import metadata_url, resource_url
 
     conf = replace(mcp_settings(), resource_url="https://mcp.example.com/mcp")
     scope = {"type": "http", "scheme": "http", "headers": [(b"host", b'evil", x="y')]}

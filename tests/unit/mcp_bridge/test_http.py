@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from mcp_bridge import http
-from mcp_bridge.http import McpGate, metadata_url, origin_allowed, resource_url
+from mcp_bridge.http import McpGate, origin_allowed
 from mcp_bridge.principal import SCOPE_KEY, Principal
+from mcp_bridge.resource_metadata import metadata_url, resource_url
 from tests.support.asgi import Answer, request
 from tests.unit.mcp_bridge.examples import CONF, PRINCIPAL
 
