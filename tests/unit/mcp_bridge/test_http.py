@@ -18,6 +18,13 @@ from tests.unit.mcp_bridge.examples import CONF, PRINCIPAL
 CALL = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}).encode()
 
 
+@pytest.fixture(autouse=True)
+def _static_tokens_only(settings: Any) -> None:
+    """OAuth off: a refusal's challenge then names no tenant resource, which would take a
+    database lookup (the tenant resources' challenges are tested in tests/mcp_bridge/oauth)."""
+    settings.MCP_OAUTH_ENABLED = False
+
+
 def gate(
     monkeypatch: pytest.MonkeyPatch | None = None,
     decision: tuple[Principal | None, int, int] | None = None,
@@ -133,7 +140,7 @@ def test_a_refused_credential_is_an_invalid_token_challenge(
     answer, checks = gate(monkeypatch, (None, 401, 5), headers=headers, body=CALL)
     assert answer.status == 401
     assert 'error="invalid_token"' in answer.headers["www-authenticate"]
-    assert checks == [("inv_x_y", "alpha.localhost", "127.0.0.1", True)]
+    assert checks == [("inv_x_y", "alpha.localhost", "127.0.0.1", True, ("http", "/mcp"))]
 
 
 @pytest.mark.parametrize(
