@@ -124,7 +124,7 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenancy.middleware.CachedTenantMiddleware",  # django-tenants', its lookup cached
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -376,7 +376,7 @@ OPERATIONS: dict[str, object] = {
         default={"/mcp": MCP_MAX_BODY_BYTES, "/admin/": 10 * 1024 * 1024},
     ),
 }
-# Right after TenantMainMiddleware: it sees request.tenant and every later middleware's outcome.
+# Right after the tenant middleware: it sees request.tenant and every later middleware's outcome.
 MIDDLEWARE.insert(1, "ops.middleware.RequestContextMiddleware")
 LOGGING["filters"]["request_context"] = {"()": "ops.context.RequestContextFilter"}  # type: ignore[index]
 LOGGING["handlers"]["console"]["filters"] = ["request_context", "client_errors", "redact"]  # type: ignore[index]
