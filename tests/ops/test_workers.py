@@ -59,7 +59,8 @@ def gunicorn(tenant_a) -> Iterator[tuple[str, psutil.Process]]:  # noqa: ANN001
 
 
 def _issue(name: str) -> str:
-    issued = manage("issue_token", "--tenant", "alpha", "--name", name, "--scope", "stock:read")
+    scopes = ("--scope", "stock:read", "--scope", "mcp")
+    issued = manage("issue_token", "--tenant", "alpha", "--name", name, *scopes)
     assert issued.returncode == 0, issued.stderr
     return issued.stdout.strip()
 
@@ -110,23 +111,26 @@ def test_a_revoked_token_is_refused_by_every_worker_within_a_second(gunicorn) ->
         # Every worker has verified (and cached) the token; now an operator revokes it.
         for _, client in clients:
             assert client.get("/api/v1/items").status_code == 200
+            assert _mcp_list(client).status_code == 200
         revoked = manage("revoke_token", token.split("_")[1])
         assert revoked.returncode == 0, revoked.stderr
         # The revocation committed before the command exited; a request sent 1 s later is
         # refused by whichever worker serves it, over the connection it already held.
         time.sleep(REVOCATION_DEADLINE)
         answers = {pid: client.get("/api/v1/items").status_code for pid, client in clients}
-        mcp = {
-            pid: client.post(
-                "/mcp",
-                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                headers={"Accept": "application/json, text/event-stream"},
-            ).status_code
-            for pid, client in clients
-        }
+        mcp = {pid: _mcp_list(client).status_code for pid, client in clients}
     assert set(answers.values()) == {401}, answers
     assert set(mcp.values()) == {401}, mcp
     assert len(answers) == WORKERS
+
+
+def _mcp_list(client: httpx.Client) -> httpx.Response:
+    """tools/list on /mcp (stateless: no session needed), through the same token cache."""
+    return client.post(
+        "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={"Accept": "application/json, text/event-stream"},
+    )
 
 
 def _duplicate_fd(pid: int, fd: int) -> int:
