@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 # Stated in the results: the web app is served by uvicorn on 127.0.0.1, one worker process
-# (plus a second server with two workers, one per core, for scenario D2).
+# (plus gunicorn as shipped, ops/gunicorn_conf.py, with two workers for scenario D2).
 # As deployed: forwarded headers believed from nobody (TRUSTED_PROXIES is unset here).
 WEB_ARGS = [
     "--no-access-log",
@@ -82,11 +82,29 @@ def wait_http(proc: Proc, url: str, host: str | None = None, timeout: float = 60
     raise RuntimeError(f"{proc.name}: {url} did not answer within {timeout:.0f}s")
 
 
-def start_web(env: dict[str, str], logdir: Path, workers: int = 1) -> tuple[Proc, str]:
+def start_web(env: dict[str, str], logdir: Path, name: str = "web") -> tuple[Proc, str]:
+    """One uvicorn process serving config.asgi:application (C, D, E, E', G, H, R)."""
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--workers", str(workers), *WEB_ARGS]
-    proc = Proc(f"web-{workers}w", argv, env, logdir)
+    argv += ["--port", str(port), "--workers", "1", *WEB_ARGS]
+    proc = Proc(name, argv, env, logdir)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(proc, url + "/")
+    return proc, url
+
+
+def start_gunicorn(env: dict[str, str], logdir: Path, workers: int = 2) -> tuple[Proc, str]:
+    """The shipped production server: gunicorn with ops/gunicorn_conf.py, `workers` workers."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:ops.gunicorn_conf"]
+    argv += ["config.asgi:application"]
+    gunicorn_env = {
+        **env,
+        "WEB_BIND": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+    }
+    proc = Proc(f"gunicorn-{workers}w", argv, gunicorn_env, logdir)
     url = f"http://127.0.0.1:{port}"
     wait_http(proc, url + "/")
     return proc, url
