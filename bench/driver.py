@@ -438,7 +438,7 @@ def _layer_table(layers: dict[str, dict]) -> list[str]:
     lines = [
         "## Where the time goes (one call, 1 client, py-spy)",
         "",
-        f"py-spy sampled the web process at {RATE} Hz, idle threads included, during one more "
+        f"py-spy sampled the web process (asked for {RATE} Hz), idle threads included, during one more "
         "1-client run of each; a sample counts for the layer of its innermost frame that has "
         "one (see bench/layers.py). ms per call:",
         "",

@@ -5,7 +5,10 @@ py-spy samples every thread of the web process, idle ones included (`--idle`), s
 waiting on PostgreSQL or Redis counts as well as CPU time. Each sample is given to the layer of
 its innermost frame that belongs to one (a psycopg frame inside the auth lookup counts as SQL);
 samples of a thread that is only waiting for work (the event loop in select(), an idle pool
-thread, the invalidation listener) are dropped. Milliseconds per call = samples / rate / calls.
+thread, the invalidation listener) are dropped. py-spy takes fewer samples than asked for on a
+busy machine, so a sample's worth is measured, not assumed: the main thread appears once per
+sampling instant, and the instants share the sampled wall time. Milliseconds per call = a
+layer's samples × (wall time / instants) / calls.
 
 Sampling costs the server some time of its own, so the profiled calls are a little slower than
 the unprofiled runs above; the split between layers is what the table is for.
@@ -121,16 +124,20 @@ def classify(stack: str) -> str | None:
     return RULES[-1][0]
 
 
-def parse(raw: str) -> Counter[str]:
+def parse(raw: str) -> tuple[Counter[str], int]:
+    """Samples per layer, and the number of sampling instants (the main thread's samples)."""
     counts: Counter[str] = Counter()
+    instants = 0
     for line in raw.splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack or not n.isdigit():
             continue
+        if stack.startswith("<module> ("):
+            instants += int(n)
         layer = classify(stack)
         if layer is not None:
             counts[layer] += int(n)
-    return counts
+    return counts, instants
 
 
 def profile(bench: Any, pid: int, key: str, label: str, spec: dict[str, Any]) -> dict[str, float]:
@@ -140,6 +147,7 @@ def profile(bench: Any, pid: int, key: str, label: str, spec: dict[str, Any]) ->
     argv = [str(spy), "record", "--pid", str(pid), "--rate", str(RATE), "--idle"]
     argv += ["--nonblocking", "--full-filenames", "--format", "raw", "--output", str(out)]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    began = time.monotonic()
     try:
         time.sleep(1.0)  # py-spy attaches
         if proc.poll() is not None:
@@ -148,10 +156,12 @@ def profile(bench: Any, pid: int, key: str, label: str, spec: dict[str, Any]) ->
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGINT)
+        sampled = time.monotonic() - began
         proc.wait(30)
     calls = len(run.latencies_ns) + spec.get("warmup", bench.mode.warmup)
-    counts = parse(out.read_text())
+    counts, instants = parse(out.read_text())
     out.unlink(missing_ok=True)
-    per_call = {layer: counts[layer] / RATE * 1000 / calls for layer in LAYERS}
+    ms_per_sample = sampled * 1000 / max(1, instants)
+    per_call = {layer: counts[layer] * ms_per_sample / calls for layer in LAYERS}
     per_call["p50 of the profiled run"] = run.pct(50)
     return per_call
