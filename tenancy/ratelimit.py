@@ -31,10 +31,13 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
-# INCR, and on the window's first call its expiry: atomic, one round trip.
+# INCR, and the window's expiry whenever the counter has none (its first call): atomic, one
+# round trip, and no counter can outlive its window.
 _HIT_SCRIPT = """
 local used = redis.call('INCR', KEYS[1])
-if used == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if used == 1 or redis.call('TTL', KEYS[1]) == -1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
 return used
 """
 _script: list[Any] = []
