@@ -154,7 +154,6 @@ def execute(mode: Mode, *, keep_db: bool = False) -> str:
                 "receipt": floor_writes.receipt,
                 "transfer": floor_writes.transfer,
                 "key": floor_writes.key,
-                "run": int(time.time()),
             },
             "B": {**common, "kind": "inproc"},
             "R": {**rest, "url": web_url, "token": "", "path": "/bench/constant"},
