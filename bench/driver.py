@@ -450,8 +450,10 @@ def _layer_table(layers: dict[str, dict]) -> list[str]:
     lines.append("| sum of the layers | " + " | ".join(f"{total[k]:.2f}" for k in keys) + " |")
     lines += [
         "",
-        "D = MCP check_stock, C = REST GET /api/v1/stock/<sku>. The difference between the sum "
-        "and the p50 is time outside the web process (client, network, kernel).",
+        "D = MCP check_stock, C = REST GET /api/v1/stock/<sku>. Waiting counts (a thread "
+        "blocked on PostgreSQL or Redis is in its layer), and so does work off the request's "
+        "path (psycopg_pool's check-in reset runs on the pool's own thread), so the sum can "
+        "exceed the p50; time outside the web process (client, network) is not in it.",
     ]
     return lines
 

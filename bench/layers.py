@@ -124,6 +124,10 @@ def classify(stack: str) -> str | None:
     return RULES[-1][0]
 
 
+# The outermost frame of the main thread (uvicorn run as `python -m uvicorn`, or as a script).
+_MAIN_THREAD_ROOTS = ("_run_module_as_main (", "<module> (")
+
+
 def parse(raw: str) -> tuple[Counter[str], int]:
     """Samples per layer, and the number of sampling instants (the main thread's samples)."""
     counts: Counter[str] = Counter()
@@ -132,7 +136,7 @@ def parse(raw: str) -> tuple[Counter[str], int]:
         stack, _, n = line.rpartition(" ")
         if not stack or not n.isdigit():
             continue
-        if stack.startswith("<module> ("):
+        if stack.startswith(_MAIN_THREAD_ROOTS):
             instants += int(n)
         layer = classify(stack)
         if layer is not None:
