@@ -113,6 +113,12 @@ def generation() -> int | None:
     return _generation.current()
 
 
+def forget_here() -> None:
+    """Start a new generation in this process only (a change not committed yet: this process's
+    other threads must not keep serving the old row; others learn of it from `changed()`)."""
+    _generation.bump(listening=_generation.current() is not None)
+
+
 def changed() -> None:
     """Tell every process that a credential, tenant or domain changed (call after commit).
 
@@ -120,7 +126,7 @@ def changed() -> None:
     arrives. A failure to publish is logged as an error: other processes then rely on their
     entries' max_age (and on their own listener noticing the same Redis outage).
     """
-    _generation.bump(listening=_generation.current() is not None)
+    forget_here()
     try:
         import redis
 

@@ -1,7 +1,8 @@
 """Every process forgets its cached tokens and host owners when a token, tenant or domain changes.
 
-Connected in TenancyConfig.ready(). The notice goes out when the change's transaction commits
-(at once outside a transaction), so no process refills its cache from a row about to change.
+Connected in TenancyConfig.ready(). This process forgets at once; the notice to every process
+goes out when the change's transaction commits (at once outside a transaction), so no process
+keeps an entry filled before the commit.
 """
 
 from typing import Any
@@ -9,13 +10,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from ops.invalidation import changed
+from ops.invalidation import changed, forget_here
 from tenancy.models import ApiToken, Domain, Tenant
 
 
 def _announce(sender: type, **kwargs: Any) -> None:
     if sender is ApiToken and kwargs.get("update_fields") == frozenset({"last_used_at"}):
         return  # bookkeeping of a used token (QuerySet.update sends no signal anyway)
+    forget_here()
     transaction.on_commit(changed, using=kwargs.get("using"))
 
 
