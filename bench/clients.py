@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,7 +40,8 @@ def run_client(spec: Spec) -> dict[str, Any]:
     kind = spec["kind"]
     if kind in ("mcp",):
         return asyncio.run(_mcp(spec))
-    return {"floor": _floor, "inproc": _inproc, "rest": _rest, "write": _write}[kind](spec)
+    kinds = {"floor": _floor, "writefloor": _write_floor, "inproc": _inproc, "rest": _rest}
+    return {**kinds, "write": _write}[kind](spec)
 
 
 def _sku(spec: Spec, i: int) -> str:
@@ -108,6 +110,30 @@ def _floor(spec: Spec) -> dict[str, Any]:
         return _timed(spec, call)
 
 
+# --- V: the write floor ----------------------------------------------------------------------
+
+
+def _write_floor(spec: Spec) -> dict[str, Any]:
+    """G's transaction on an open connection: a receipt or a transfer of the hot SKU, alternately,
+    each statement as movement_record sends it, with a fresh idempotency key per call."""
+    import psycopg
+
+    with psycopg.connect(spec["dsn"]) as conn:
+        conn.execute(f"SET search_path = {spec['schema']}, public")
+        conn.commit()
+
+        def call(i: int) -> bool:
+            kind = "receipt" if i % 2 == 0 else "transfer"
+            marker = f"{spec['key']}-{kind}"
+            fresh = f"{marker}-{uuid.uuid4().hex}"  # warm-up and timed calls share i
+            for sql, params in spec[kind]:
+                conn.execute(sql, [fresh if p == marker else p for p in params])
+            conn.commit()
+            return True
+
+        return _timed(spec, call)
+
+
 # --- B: the selector in process --------------------------------------------------------------
 
 
@@ -131,11 +157,14 @@ def _inproc(spec: Spec) -> dict[str, Any]:
 def _rest(spec: Spec) -> dict[str, Any]:
     import httpx
 
-    headers = {"Host": spec["host"], "Authorization": f"Bearer {spec['token']}"}
+    headers = {"Host": spec["host"]}
+    if spec.get("token"):
+        headers["Authorization"] = f"Bearer {spec['token']}"
     with httpx.Client(base_url=spec["url"], headers=headers, timeout=30, trust_env=False) as http:
+        path = spec.get("path", "/api/v1/stock/{sku}")
 
         def call(i: int) -> bool:
-            response = http.get(f"/api/v1/stock/{_sku(spec, i)}")
+            response = http.get(path.format(sku=_sku(spec, i)))
             return response.status_code == 200 and response.json()["found"]
 
         return _timed(spec, call)

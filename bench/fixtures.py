@@ -44,6 +44,14 @@ def recreate_database(base_url: str, name: str, *, drop_only: bool = False) -> N
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def clone_database(base_url: str, source: str, name: str) -> None:
+    """`name` as a copy of `source` (which nobody may be connected to): the 1-tenant twin of H."""
+    admin = libpq_url(bench_url(base_url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+
+
 def migrate_shared(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "migrate_schemas", "--shared", "-v", "0"],
@@ -147,6 +155,55 @@ def floor_query(sku: str) -> tuple[str, list[object], int]:
         stock_snapshot(sku=sku)
     sql, params = next((s, p) for s, p in seen if "inventory_item" in s)
     return sql, params, params.index(sku)
+
+
+@dataclass(frozen=True)
+class WriteFloor:
+    """The SQL of one receipt and one transfer as movement_record sends it, for scenario V."""
+
+    receipt: list[tuple[str, list[object]]]
+    transfer: list[tuple[str, list[object]]]
+    key: str  # the idempotency key inside the captured params, replaced per call
+
+
+def write_floor(locations: tuple[str, str]) -> WriteFloor:
+    """Record one receipt and one transfer of the hot SKU through the service, capturing the SQL.
+
+    The captured statements are what `POST /api/v1/movements` runs inside its transaction (the
+    idempotency check, the row locks, the two F() updates, the ledger insert); replayed on an
+    open connection they are the write path's floor.
+    """
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from inventory.models import Item, Location
+    from inventory.services import movement_record
+
+    captured: dict[str, list[tuple[str, list[object]]]] = {}
+    key = f"bench-floor-{secrets.token_hex(6)}"
+    with schema_context(TENANT):
+        item = Item.objects.get(sku=HOT_SKU)
+        a, b = (Location.objects.get(code=code) for code in locations)
+        seen: list[tuple[str, list[object]]] = []
+
+        def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            seen.append((sql, list(params or [])))
+            return execute(sql, params, many, context)
+
+        for kind, source in (("receipt", None), ("transfer", a)):
+            seen.clear()
+            with connection.execute_wrapper(capture):
+                movement_record(
+                    kind=kind,
+                    item=item,
+                    quantity=1,
+                    actor="bench-floor",
+                    from_location=source,
+                    to_location=b if source else a,
+                    idempotency_key=f"{key}-{kind}",
+                )
+            captured[kind] = list(seen)
+    return WriteFloor(receipt=captured["receipt"], transfer=captured["transfer"], key=key)
 
 
 def provision_many(start: int, count: int) -> float:

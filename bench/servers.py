@@ -17,6 +17,7 @@ __all__ = [
     "WEB_ARGS",
     "Proc",
     "openssh_available",
+    "start_gunicorn",
     "start_noop",
     "start_reference",
     "start_tunnel",
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 # Stated in the results: the web app is served by uvicorn on 127.0.0.1, one worker process
-# (plus a second server with two workers, one per core, for scenario D2).
+# (plus gunicorn as shipped, ops/gunicorn_conf.py, with two workers for scenario D2).
 # As deployed: forwarded headers believed from nobody (TRUSTED_PROXIES is unset here).
 WEB_EXTRA = ("--log-level", "warning")
 WEB_ARGS = uvicorn_options(extra=WEB_EXTRA)  # as the report states them
@@ -41,11 +42,27 @@ def _serve(name: str, argv: list[str], env: dict[str, str], logdir: Path, port: 
     return proc
 
 
-def start_web(env: dict[str, str], logdir: Path, workers: int = 1) -> tuple[Proc, str]:
+def start_web(env: dict[str, str], logdir: Path, name: str = "web") -> tuple[Proc, str]:
+    """One uvicorn process serving config.asgi:application (C, D, E, E', G, H, R)."""
     port = free_port()
-    extra = ("--workers", str(workers), *WEB_EXTRA)
-    argv = uvicorn_argv("config.asgi:application", port, extra=extra)
-    return _serve(f"web-{workers}w", argv, env, logdir, port), f"http://127.0.0.1:{port}"
+    argv = uvicorn_argv("config.asgi:application", port, extra=("--workers", "1", *WEB_EXTRA))
+    return _serve(name, argv, env, logdir, port), f"http://127.0.0.1:{port}"
+
+
+def start_gunicorn(env: dict[str, str], logdir: Path, workers: int = 2) -> tuple[Proc, str]:
+    """The shipped production server: gunicorn with ops/gunicorn_conf.py, `workers` workers."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:ops.gunicorn_conf"]
+    argv += ["config.asgi:application"]
+    gunicorn_env = {
+        **env,
+        "WEB_BIND": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+    }
+    return _serve(f"gunicorn-{workers}w", argv, env=gunicorn_env, logdir=logdir, port=port), (
+        f"http://127.0.0.1:{port}"
+    )
 
 
 def start_reference(

@@ -8,7 +8,7 @@ outermost, ops.limits caps request bodies and sets the data plane's database dea
 
 import os
 
-from django.core.asgi import get_asgi_application
+from ops.djangoasgi import get_asgi_application  # Django's, one thread hop per request
 
 # Servers run production settings unless told otherwise (`make run` and the tests say so).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")

@@ -2,8 +2,13 @@
 
 Synchronous (the ORM and the Redis limiter); the HTTP gate runs it on a worker thread.
 
-Database outages: a lookup always goes to the database first, so a revoked token stops working
-on its next request. Only when the database cannot be reached does `authenticate` fall back to
+Cost: the token and the Host's owner come from tenancy.selectors, which cache verified tokens
+and host owners per process and drop them in every process when one changes (ops.invalidation),
+so a known token on a known Host costs no query; `close_old_connections` is then a no-op (no
+connection was taken), and returns the connection to the pool when a lookup did query.
+
+Database outages: a lookup that misses the cache goes to the database, so a revoked token stops
+working on its next request. Only when the database cannot be reached does `authenticate` fall back to
 a successful lookup of the same token *and* host made within MCP_AUTH_STALE_SECONDS by this
 process ("stale-if-error"). That principal is marked `stale`: the caller reaches the tool and
 gets an honest "stock cannot be confirmed right now" instead of a 401 that tells an agent its

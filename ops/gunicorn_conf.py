@@ -12,6 +12,10 @@ from typing import Any
 
 from ops.proxies import forwarded_allow_ips as _forwarded_allow_ips
 
+# gunicorn binds the listening socket itself and sets TCP_NODELAY on it; Linux copies the option
+# to every accepted connection, so a response written in two parts never waits for the client's
+# delayed ACK (uvicorn's own `--workers N` binds without it: +40 ms per POST).
+# tests/ops/test_workers.py reads the option on each worker's accepted socket.
 bind = f"{os.environ.get('WEB_BIND', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "uvicorn.workers.UvicornWorker"

@@ -10,6 +10,11 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from tenancy import receivers
+
+        receivers.connect()
+
 
 class AdminSitesConfig(admin_apps.AdminConfig):
     """django.contrib.admin whose default site (admin.site) is the tenant admin site."""

@@ -2,11 +2,14 @@
 limit on failed bearer-token attempts.
 
 A fixed-window counter in the shared cache (Redis), so every web worker counts the same calls.
+One decision is one Redis round trip: a Lua script increments the window's counter and sets its
+expiry together (the counter is a plain integer under the cache's own key, so `cache.get` reads it).
 """
 
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,18 +36,33 @@ def token_rate_key(prefix: str) -> str:
     return f"token:{prefix}"
 
 
+# INCR, and the window's expiry whenever the counter has none (its first call): atomic, one
+# round trip, and no counter can outlive its window.
+_HIT_SCRIPT = """
+local used = redis.call('INCR', KEYS[1])
+if used == 1 or redis.call('TTL', KEYS[1]) == -1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return used
+"""
+_script: list[Any] = []
+
+
+def _hit(client: Any, key: str, ttl: int) -> int:
+    """Run the script on `client` (redis-py sends EVALSHA, and EVAL once when Redis lacks it)."""
+    if not _script:
+        _script.append(client.register_script(_HIT_SCRIPT))
+    return int(_script[0](keys=[key], args=[ttl], client=client))
+
+
 def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
     """Count one call against `key`; say whether it is within `rate`."""
     limit, window = parse_rate(rate)
     now = int(time.time())
     window_start = now - now % window
-    cache_key = f"rl:{key}:{window_start}"
-    cache.add(cache_key, 0, timeout=window + 1)
-    try:
-        used = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window + 1)
-        used = 1
+    cache_key = cache.make_and_validate_key(f"rl:{key}:{window_start}")
+    client = cache._cache.get_client(cache_key, write=True)  # type: ignore[attr-defined]
+    used = _hit(client, cache_key, window + 1)
     if used > limit:
         return RateDecision(allowed=False, retry_after=max(1, window_start + window - now))
     return RateDecision(allowed=True, retry_after=0)

@@ -99,3 +99,17 @@ def test_redaction_covers_tracebacks_and_extras(caplog):  # noqa: ANN001
     rendered = record.getMessage() + (record.exc_text or "") + str(record.hint)
     assert raw not in rendered and "hunter22secret" not in rendered
     assert "[REDACTED]" in record.exc_text
+
+
+def test_redaction_skips_no_secret_shaped_text_even_under_unicode_case_folding() -> None:
+    """redact() skips its regexes for text without a marker; the markers are compared
+    case-folded, as the case-insensitive patterns match ("ſ" is an "s", "K" the Kelvin sign)."""
+    from ops.logs import redact
+
+    assert redact("paſsword=hunter22") == "paſsword=[REDACTED]"
+    assert redact("TO\u212aEN: abcdefgh") == "TO\u212aEN: [REDACTED]"
+    assert redact("Authorization: BEARER abc.def") == "Authorization: BEARER [REDACTED]"
+    assert redact("amqp://user:pw@broker/") == "amqp://user:[REDACTED]@broker/"
+    assert redact("mcp call tenant=alpha tool='check_stock' outcome=found") == (
+        "mcp call tenant=alpha tool='check_stock' outcome=found"
+    )

@@ -6,9 +6,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.mcp_bridge.helpers import MCP_HEADERS, tool_call
 from tests.mcp_bridge.oauth.flow import Flow
-from tests.tunnel_worker.support import Sshd
+from tests.support import MCP_HEADERS, Sshd, tool_call
 
 
 @pytest.fixture

@@ -24,18 +24,18 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
-from tests.mcp_bridge.helpers import stock_item
 from tests.mcp_bridge.oauth.flow import PASSWORD, keeper
-from tests.support import free_port, live_server
-from tests.tunnel_worker.support import (
+from tests.support import (
     Sshd,
-    run_tunnel,
+    free_port,
+    live_server,
     running,
     ssh_env,
-    tunnel_env,
+    stock_item,
     unique_name,
     wait_until,
 )
+from tests.tunnel_worker.support import run_tunnel, tunnel_env
 from tunnel_worker.selectors import tunnel_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
