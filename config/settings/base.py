@@ -46,6 +46,13 @@ if env.bool("DB_POOL", default=not _FORKING_COMMAND):
         # and grows by one attempt at a time: after a PostgreSQL restart a request could wait
         # behind a 16 s backoff. Giving up early lets the next request start a fresh attempt.
         "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=5.0),
+        # Bounded backend memory (docs/operations.md): a PostgreSQL backend keeps the catalog
+        # cache of every tenant schema it served (~86 KB each), so a pooled connection is
+        # replaced once it served DB_POOL_MAX_SCHEMAS tenant schemas (each connection's budget
+        # drawn 0-25% lower, so they don't all go at once; 0 = no limit) or after
+        # DB_POOL_MAX_LIFETIME seconds (psycopg_pool takes up to 5% off, for the same reason).
+        "max_schemas": env.int("DB_POOL_MAX_SCHEMAS", default=1000),
+        "max_lifetime": env.float("DB_POOL_MAX_LIFETIME", default=3600.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
