@@ -54,6 +54,7 @@ class TunnelSettings:
     STOP_GRACE: float = 10.0
     LEASE: bool = True
     LEASE_TTL: float = 15.0
+    LEASE_HOLDERS: int = 1  # at most this many connectors at once (cloudflared replicas)
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
     HEARTBEAT_INTERVAL: float = 5.0
     HEARTBEAT_STALE: float = 30.0
@@ -82,4 +83,10 @@ def tunnel_settings(**overrides: Any) -> TunnelSettings:
         raise ValueError(
             f"TUNNEL_BACKEND must be one of {', '.join(BACKENDS)}, not {conf.BACKEND!r}"
         )
+    if conf.LEASE_HOLDERS < 1:
+        raise ValueError(f"TUNNEL_LEASE_HOLDERS must be at least 1, not {conf.LEASE_HOLDERS}")
+    if conf.BACKEND == "ssh" and conf.LEASE_HOLDERS > 1:
+        # One reverse forward per remote port: a second session could not bind it. More
+        # ssh hosts are hot standbys (they wait for the lease), not replicas.
+        raise ValueError("TUNNEL_LEASE_HOLDERS must be 1 with TUNNEL_BACKEND=ssh")
     return conf

@@ -272,6 +272,7 @@ TUNNEL_WORKER: dict[str, object] = {
     "STOP_GRACE": env.float("TUNNEL_STOP_GRACE", default=10.0),
     "LEASE": env.bool("TUNNEL_LEASE", default=True),
     "LEASE_TTL": env.float("TUNNEL_LEASE_TTL", default=15.0),
+    "LEASE_HOLDERS": env.int("TUNNEL_LEASE_HOLDERS", default=1),
     "REDIS_URL": env.str("TUNNEL_REDIS_URL", default=REDIS_URL),
     "HEARTBEAT_INTERVAL": env.float("TUNNEL_HEARTBEAT_INTERVAL", default=5.0),
     "HEARTBEAT_STALE": env.float("TUNNEL_HEARTBEAT_STALE", default=30.0),

@@ -40,25 +40,26 @@ def test_connection_past_its_schema_budget_is_replaced_and_the_next_call_works(
         calls.append((host, auth, stock.quantity))
     app = f"recycle-{uuid.uuid4().hex[:8]}"
     # One pooled connection, a budget of two tenant schemas (too small for any jitter).
-    env = {"DB_POOL_MIN": "1", "DB_POOL_MAX": "1", "DB_POOL_MAX_SCHEMAS": "2", "PGAPPNAME": app}
-    with live_server(**env) as srv:
+    with live_server(
+        DB_POOL_MIN="1", DB_POOL_MAX="1", DB_POOL_MAX_SCHEMAS="2", PGAPPNAME=app
+    ) as srv:
 
-        def stock(i: int) -> int:
+        def quantity_at(i: int) -> int:
             host, auth, _ = calls[i]
             response = get(f"{srv.url}/api/v1/stock/{unique_sku}", host, headers=auth)
             assert response.status_code == 200, response.text
             return response.json()["quantity"]
 
-        assert stock(0) == calls[0][2]
+        assert quantity_at(0) == calls[0][2]
         first = wait_until(lambda: _backends(app), 10, "the server's backend")
         assert len(first) == 1
-        assert stock(1) == calls[1][2]  # two schemas: within the budget, same backend
-        assert stock(0) == calls[0][2]
+        assert quantity_at(1) == calls[1][2]  # two schemas: within the budget, same backend
+        assert quantity_at(0) == calls[0][2]
         assert _backends(app) == first
 
-        assert stock(2) == calls[2][2]  # the third schema: replaced at check-in
+        assert quantity_at(2) == calls[2][2]  # the third schema: replaced at check-in
         second = wait_until(lambda: (b := _backends(app)) and b != first and b, 10, "new backend")
         assert not second & first, (first, second)
-        assert stock(1) == calls[1][2]  # the next call works, on the fresh connection
+        assert quantity_at(1) == calls[1][2]  # the next call works, on the fresh connection
         assert _backends(app) == second
         assert "recycling database connection" in srv.log()
