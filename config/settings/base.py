@@ -35,7 +35,7 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # during the API fuzz run. A per-process psycopg pool hands connections back after each request.
 # migrate_schemas' multiprocessing executor forks after the parent has used the database, and
 # forked children must not share a pool's open connections (crossed results, then a hang).
-_FORKING_COMMAND = sys.argv[1:2] == ["migrate_schemas"]
+_FORKING_COMMAND = sys.argv[1:2] in (["migrate_schemas"], ["migrate_tenants_behind"])
 if env.bool("DB_POOL", default=not _FORKING_COMMAND):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"]["pool"] = {
