@@ -53,7 +53,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(EMBEDDED) $(PY) -m bench.run $(if $(QUICK),--quick,)
+	$(EMBEDDED) $(PY) -m bench.run $(if $(QUICK),--quick,) $(if $(SCALE),--scale $(SCALE),)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

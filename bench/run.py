@@ -6,6 +6,7 @@ reference design, G writes to one hot SKU, H tenant scale, I memory. The report 
 bench/results/latest.md (quick mode: bench/results/quick.md, not committed) and stdout.
 
     python -m devtools.embedded -- python -m bench.run [--quick]
+    python -m devtools.embedded -- python -m bench.run --scale 10000   (bench/scale.py)
 """
 
 from __future__ import annotations
@@ -117,7 +118,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small counts, 50 tenants (CI)")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
+    parser.add_argument("--scale", type=int, default=0, help="only the N-tenant scenario")
     args = parser.parse_args(argv)
+    if args.scale:  # opt-in, long: bench/scale.py writes bench/results/scale-N.md itself
+        from bench.scale import execute as execute_scale
+
+        print(execute_scale(args.scale, keep_db=args.keep_db).read_text())
+        return 0
     mode = QUICK if args.quick else FULL
     from bench.driver import execute
 

@@ -182,6 +182,14 @@ def template_ensure(expected: frozenset[tuple[str, str]] | None = None) -> None:
             cursor.execute("RESET statement_timeout")
 
 
+def template_migrate() -> None:
+    """Bring the template up to the code's migrations now (first step of a release's rollout),
+    under the lock that provisioning takes, so no tenant is built from a half-migrated one."""
+    with _cache_lock, _template_lock():
+        template_ensure()
+        _cache.clear()
+
+
 def template_drop() -> None:
     """Drop the template schema (it is rebuilt on the next provisioning)."""
     with connection.cursor() as cursor:

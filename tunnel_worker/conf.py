@@ -65,6 +65,7 @@ class TunnelSettings:
     STOP_GRACE: float
     LEASE: bool
     LEASE_TTL: float
+    LEASE_HOLDERS: int  # at most this many connectors at once (cloudflared replicas)
     REDIS_URL: str
     HEARTBEAT_INTERVAL: float
     HEARTBEAT_STALE: float
@@ -89,4 +90,10 @@ def tunnel_settings(**overrides: Any) -> TunnelSettings:
         raise ValueError(
             f"TUNNEL_BACKEND must be one of {', '.join(BACKENDS)}, not {conf.BACKEND!r}"
         )
+    if conf.LEASE_HOLDERS < 1:
+        raise ValueError(f"TUNNEL_LEASE_HOLDERS must be at least 1, not {conf.LEASE_HOLDERS}")
+    if conf.BACKEND == Backend.SSH and conf.LEASE_HOLDERS > 1:
+        # One reverse forward per remote port: a second session could not bind it. More
+        # ssh hosts are hot standbys (they wait for the lease), not replicas.
+        raise ValueError("TUNNEL_LEASE_HOLDERS must be 1 with TUNNEL_BACKEND=ssh")
     return conf

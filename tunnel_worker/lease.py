@@ -1,4 +1,10 @@
-"""At most one connector per tunnel name: an expiring Redis lease with fenced renew/release."""
+"""At most N connectors per tunnel name: N expiring Redis leases (slots), each with fenced
+renew/release and at most one holder.
+
+N is TUNNEL_LEASE_HOLDERS: 1 for ssh (one reverse forward per remote port; other hosts are hot
+standbys), N for cloudflared replicas of one tunnel (all active). Slot 0 is the tunnel's name
+itself, so with N = 1 the keys and the status row are what they always were.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +52,14 @@ end
 return 0
 """
 RENEWED, RECLAIMED = 1, 2
+
+
+def slot_names(name: str, holders: int) -> list[str]:
+    """The lease (and status row) names of a tunnel that allows `holders` connectors at once."""
+    return [name] + [f"{name}{SLOT_MARK}{slot}" for slot in range(1, holders)]
+
+
+SLOT_MARK = "#"  # not in tunnel names; `name#2` is the third slot of `name`
 
 
 def lease_key(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -12,7 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from tunnel_worker.conf import Backend, TunnelSettings, tunnel_settings
-from tunnel_worker.lease import Lease, renew_interval
+from tunnel_worker.lease import Lease, renew_interval, slot_names
 from tunnel_worker.models import TunnelEvent, TunnelState
 from tunnel_worker.reporter import Reporter
 from tunnel_worker.services import Holder
@@ -91,40 +92,57 @@ async def _watch_external(stop: asyncio.Event, should_stop: Callable[[], bool] |
 async def _leased_run(
     conf: TunnelSettings, stop: asyncio.Event, reporter: Reporter, holder: Holder, run_id: str
 ) -> str:
-    """Take the lease (waiting as a standby if needed), run, give the lease back."""
-    lease = None
+    """Take a lease slot (waiting as a standby while all are held), run, give it back.
+
+    Each of the TUNNEL_LEASE_HOLDERS slots is a single-holder lease with its own fencing, so at
+    most that many connectors run at once; the status row is the slot's (`name`, `name#1`...).
+    """
+    leases = []
     if conf.LEASE:
-        lease = Lease(
-            url=conf.REDIS_URL, name=conf.NAME, ttl=conf.LEASE_TTL, holder=holder, run_id=run_id
-        )
+        leases = [
+            Lease(url=conf.REDIS_URL, name=slot, ttl=conf.LEASE_TTL, holder=holder, run_id=run_id)
+            for slot in slot_names(conf.NAME, conf.LEASE_HOLDERS)
+        ]
     try:
-        if lease is not None and not await _acquire(lease, stop, conf):
+        lease = await _acquire(leases, stop, conf) if leases else None
+        if leases and lease is None:
             return "stopped"
+        if lease is not None and lease.name != conf.NAME:
+            # The slot's name tags its connector processes too: the orphan reaper of another
+            # replica on the same host must not take this one's connector for a leftover.
+            conf = dataclasses.replace(conf, NAME=lease.name)
+        reporter.name = conf.NAME
         return await _hold(conf, lease, stop, reporter)
     finally:
-        if lease is not None:
-            await lease.release()
-            await lease.close()
+        for each in leases:  # only ours is released (a delayed SET of ours too, if any)
+            await each.release()
+            await each.close()
 
 
-async def _acquire(lease: Lease, stop: asyncio.Event, conf: TunnelSettings) -> bool:
-    """Poll SET NX until we hold the lease or are stopped; log the current holder once."""
+async def _acquire(leases: list[Lease], stop: asyncio.Event, conf: TunnelSettings) -> Lease | None:
+    """Poll SET NX on each slot until we hold one or are stopped; log the holders once."""
     poll = min(1.0, conf.LEASE_TTL / 5)
-    last_holder = None
+    last_holders = None
     while not stop.is_set():
         try:
-            if await asyncio.wait_for(lease.try_acquire(), 3.0):
-                logger.info("tunnel %s: lease acquired", conf.NAME)
-                return True
-            holder = await asyncio.wait_for(lease.holder(), 3.0) or "nobody (key gone early)"
-            if holder != last_holder:
-                logger.info("tunnel %s: standing by, lease held by %s", conf.NAME, holder)
-                last_holder = holder
+            for lease in leases:
+                if await asyncio.wait_for(lease.try_acquire(), 3.0):
+                    logger.info("tunnel %s: lease acquired", lease.name)
+                    return lease
+            holders = [
+                await asyncio.wait_for(lease.holder(), 3.0) or "nobody (key gone early)"
+                for lease in leases
+            ]
+            if holders != last_holders:
+                logger.info(
+                    "tunnel %s: standing by, lease held by %s", conf.NAME, "; ".join(holders)
+                )
+                last_holders = holders
         except Exception as exc:  # Redis down: keep waiting, never run without the lease
             logger.warning("tunnel %s: lease store unavailable: %s", conf.NAME, exc)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), poll)
-    return False
+    return None
 
 
 async def _hold(

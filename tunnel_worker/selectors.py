@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from tunnel_worker.conf import Backend, tunnel_settings
-from tunnel_worker.lease import lease_info
+from tunnel_worker.lease import SLOT_MARK, lease_info
 from tunnel_worker.models import TunnelEvent, TunnelState, TunnelStatus
 
 _LIVE = (TunnelState.STARTING, TunnelState.CONNECTED, TunnelState.RECONNECTING)
@@ -33,18 +34,51 @@ def tunnel_state(name: str | None = None) -> dict[str, Any]:
     endpoint reports for the tunnel part (always true when TUNNEL_GATES_READINESS is off).
     Metrics map as: tunnel_up=up, tunnel_reconnects_total=reconnects,
     tunnel_backoff_seconds=backoff_seconds.
+
+    With TUNNEL_LEASE_HOLDERS > 1 (cloudflared replicas) each lease slot has its own row
+    (`name`, `name#1`, ...): `replicas` lists each one's state, holder and url, `replicas_up`
+    counts the connected ones, and the other keys describe the best replica (an up one first),
+    so `up` means "at least one replica is connected".
     """
     conf = tunnel_settings()
     name = name or conf.NAME
-    status = TunnelStatus.objects.filter(name=name).first()
+    rows = TunnelStatus.objects.filter(Q(name=name) | Q(name__startswith=f"{name}{SLOT_MARK}"))
+    if not rows:
+        state = _empty(name, conf.BACKEND, conf.BACKEND != Backend.OFF, conf.GATES_READINESS)
+        return {**state, "replicas": [], "replicas_up": 0}
+    replicas = [_replica_state(status) for status in sorted(rows, key=lambda r: _slot(r.name))]
+    # The tunnel as a whole is its best replica: an up one, else a live one, else slot 0.
+    best = max(enumerate(replicas), key=lambda ir: (ir[1]["up"], ir[1]["state"] in _LIVE, -ir[0]))[
+        1
+    ]
+    return {
+        **best,
+        "name": name,
+        "replicas": [_summary(r) for r in replicas],
+        "replicas_up": sum(r["up"] for r in replicas),
+    }
+
+
+def _slot(row_name: str) -> int:
+    _, mark, slot = row_name.rpartition(SLOT_MARK)
+    return int(slot) if mark and slot.isdigit() else 0
+
+
+def _summary(state: dict[str, Any]) -> dict[str, Any]:
+    """One replica (lease slot) in the `replicas` list of tunnel_state."""
+    keys = ("name", "state", "up", "stale", "source", "since", "holder", "url", "heartbeat_at")
+    return {key: state[key] for key in keys}
+
+
+def _replica_state(status: TunnelStatus) -> dict[str, Any]:
+    """The state of one lease slot's connector, from its row and (if stale) its lease beat."""
+    conf = tunnel_settings()
     enabled = conf.BACKEND != Backend.OFF
-    if status is None:
-        return _empty(name, conf.BACKEND, enabled, conf.GATES_READINESS)
     fresh_for = 2 * conf.HEARTBEAT_INTERVAL
     state, source, url = status.state, "database", status.url
     stale = _is_stale(status, fresh_for)
     if stale and conf.LEASE:
-        live = _lease_beat(conf.REDIS_URL, name, fresh_for, status)
+        live = _lease_beat(conf.REDIS_URL, status.name, fresh_for, status)
         if live is not None:
             state, source, stale = str(live.get("state", UNKNOWN)), "lease", False
             url = str(live.get("url") or url)

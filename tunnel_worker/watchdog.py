@@ -7,21 +7,34 @@ from collections.abc import Callable
 
 import redis
 
-from tunnel_worker.conf import Backend, tunnel_settings
-from tunnel_worker.lease import lease_info
+from tunnel_worker.conf import Backend, TunnelSettings, tunnel_settings
+from tunnel_worker.lease import lease_info, slot_names
 from tunnel_worker.services import tunnel_status_mark_lost
 
 logger = logging.getLogger(__name__)
 
 
 def tunnel_watchdog_check(*, enqueue: Callable[[str], None]) -> str:
-    """Re-queue the tunnel run when no live holder heartbeats its lease; returns what it saw."""
+    """Re-queue the tunnel run when a lease slot has no live holder heartbeating it; returns
+    what it saw (one line per slot with TUNNEL_LEASE_HOLDERS > 1)."""
     conf = tunnel_settings()
     if conf.BACKEND == Backend.OFF:
         return "off"
     if not conf.LEASE:
         return "lease disabled: run_tunnel is supervised outside Celery"
-    info = lease_info(url=conf.REDIS_URL, name=conf.NAME)
+    seen = [_check_slot(conf, slot, enqueue) for slot in slot_names(conf.NAME, conf.LEASE_HOLDERS)]
+    return (
+        seen[0]
+        if len(seen) == 1
+        else "; ".join(
+            f"{n}: {s}"
+            for n, s in zip(slot_names(conf.NAME, conf.LEASE_HOLDERS), seen, strict=True)
+        )
+    )
+
+
+def _check_slot(conf: TunnelSettings, slot: str, enqueue: Callable[[str], None]) -> str:
+    info = lease_info(url=conf.REDIS_URL, name=slot)
     fresh = info.heartbeat_age is not None and info.heartbeat_age <= conf.HEARTBEAT_STALE
     if info.holder and fresh:
         return f"healthy: held by {info.holder.get('host')}:{info.holder.get('pid')}"
@@ -29,10 +42,10 @@ def tunnel_watchdog_check(*, enqueue: Callable[[str], None]) -> str:
         reason = f"holder {info.holder} heartbeat stale ({info.heartbeat_age or 0:.0f}s)"
     else:
         reason = "no live holder (lease expired or never taken)"
-    if tunnel_status_mark_lost(name=conf.NAME, reason=f"watchdog: {reason}; re-queued"):
-        logger.warning("tunnel %s: %s; re-queueing", conf.NAME, reason)
-    if _claim_requeue(conf.REDIS_URL, conf.NAME, conf.WATCHDOG_INTERVAL):
-        enqueue(conf.NAME)
+    if tunnel_status_mark_lost(name=slot, reason=f"watchdog: {reason}; re-queued"):
+        logger.warning("tunnel %s: %s; re-queueing", slot, reason)
+    if _claim_requeue(conf.REDIS_URL, slot, conf.WATCHDOG_INTERVAL):
+        enqueue(conf.NAME)  # any worker of the tunnel takes whichever slot is free
         return f"re-queued: {reason}"
     return f"already re-queued recently: {reason}"
 

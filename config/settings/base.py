@@ -148,7 +148,7 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # during the API fuzz run. A per-process psycopg pool hands connections back after each request.
 # migrate_schemas' multiprocessing executor forks after the parent has used the database, and
 # forked children must not share a pool's open connections (crossed results, then a hang).
-_FORKING_COMMAND = sys.argv[1:2] == ["migrate_schemas"]
+_FORKING_COMMAND = sys.argv[1:2] in (["migrate_schemas"], ["migrate_tenants_behind"])
 if env.bool("DB_POOL", default=not _FORKING_COMMAND):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"]["pool"] = {
@@ -159,6 +159,13 @@ if env.bool("DB_POOL", default=not _FORKING_COMMAND):
         # and grows by one attempt at a time: after a PostgreSQL restart a request could wait
         # behind a 16 s backoff. Giving up early lets the next request start a fresh attempt.
         "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=5.0),
+        # Bounded backend memory (docs/operations.md): a PostgreSQL backend keeps the catalog
+        # cache of every tenant schema it served (~86 KB each), so a pooled connection is
+        # replaced once it served DB_POOL_MAX_SCHEMAS tenant schemas (each connection's budget
+        # drawn 0-25% lower, so they don't all go at once; 0 = no limit) or after
+        # DB_POOL_MAX_LIFETIME seconds (psycopg_pool takes up to 5% off, for the same reason).
+        "max_schemas": env.int("DB_POOL_MAX_SCHEMAS", default=1000),
+        "max_lifetime": env.float("DB_POOL_MAX_LIFETIME", default=3600.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
@@ -493,6 +500,7 @@ TUNNEL_WORKER: dict[str, object] = {
     "STOP_GRACE": env.float("TUNNEL_STOP_GRACE", default=10.0),
     "LEASE": env.bool("TUNNEL_LEASE", default=True),
     "LEASE_TTL": env.float("TUNNEL_LEASE_TTL", default=15.0),
+    "LEASE_HOLDERS": env.int("TUNNEL_LEASE_HOLDERS", default=1),
     "REDIS_URL": env.str("TUNNEL_REDIS_URL", default=REDIS_URL),
     "HEARTBEAT_INTERVAL": env.float("TUNNEL_HEARTBEAT_INTERVAL", default=5.0),
     "HEARTBEAT_STALE": env.float("TUNNEL_HEARTBEAT_STALE", default=30.0),

@@ -1,6 +1,10 @@
 """The PostgreSQL DatabaseWrapper under django-tenants' one: pool health checks, a search_path
-reset on check-in, and every checked-out connection watched by ops.deadline."""
+reset on check-in, pooled connections recycled before their caches outgrow a budget, and every
+checked-out connection watched by ops.deadline."""
 
+import functools
+import logging
+import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -11,10 +15,49 @@ from psycopg_pool import ConnectionPool
 
 from ops import deadline
 
+logger = logging.getLogger(__name__)
 
-def reset_connection(conn: Any) -> None:
-    """On check-in: forget the last tenant's schema, so an idle pooled connection holds none."""
+# A connection's schema budget is drawn once, between (1 - SCHEMA_JITTER) x and 1 x the
+# setting: connections that started together under round-robin traffic reach their budgets
+# at different times, so they are replaced one by one instead of all at once (no cliff).
+SCHEMA_JITTER = 0.25
+
+
+def served_schema(conn: Any, schema: str | None) -> None:
+    """Remember that this pooled connection ran statements in `schema` (public not counted).
+
+    PostgreSQL caches catalog entries and plans of every relation a backend touches and never
+    gives them back (~86 KB per tenant schema here): the set of tenant schemas a connection
+    served is what its memory grows with.
+    """
+    if schema and schema != "public":
+        served = conn.__dict__.setdefault("_tenant_schemas", set())
+        served.add(schema)
+
+
+def schema_budget(budget: int) -> int:
+    """One connection's own budget: the setting minus up to SCHEMA_JITTER of it."""
+    return budget - random.randint(0, int(budget * SCHEMA_JITTER))  # noqa: S311 - not a secret
+
+
+def reset_connection(conn: Any, *, max_schemas: int = 0) -> None:
+    """On check-in: forget the last tenant's schema, so an idle pooled connection holds none;
+    a connection past its schema budget is marked expired, which psycopg_pool answers by
+    closing it right after this reset and opening a fresh one in its background worker (the
+    same path as its own `max_lifetime`, so no request waits for the reconnect)."""
     conn.execute("RESET search_path")
+    if max_schemas <= 0:
+        return
+    served = conn.__dict__.get("_tenant_schemas", ())
+    budget = conn.__dict__.setdefault("_schema_budget", schema_budget(max_schemas))
+    if len(served) > budget:
+        logger.info(
+            "recycling database connection (backend %s): served %d tenant schemas, budget %d",
+            conn.info.backend_pid,
+            len(served),
+            budget,
+        )
+        conn._expire_at = 0.0  # psycopg_pool's own expiry mark, checked after the reset
 
 
 def _check_and_sweep(check: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -68,16 +111,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
         pools: dict[str, ConnectionPool] = self._connection_pools  # type: ignore[attr-defined]
         if self.alias not in pools:
             kwargs = {**self.get_connection_params(), "autocommit": True}
+            options = {} if options is True else dict(options)
+            reset = functools.partial(reset_connection, max_schemas=options.pop("max_schemas", 0))
             pool = ConnectionPool(
                 kwargs=kwargs,
                 open=False,
                 configure=self._configure_connection,  # type: ignore[attr-defined]
                 check=_check_and_sweep(deadline.bounded(ConnectionPool.check_connection)),
-                reset=deadline.bounded(reset_connection),
-                **({} if options is True else options),
+                reset=deadline.bounded(reset),
+                **options,
             )
             pools.setdefault(self.alias, pool)
         return pools[self.alias]
+
+    def _cursor(self, name: str | None = None) -> Any:
+        """Every cursor: note the schema django-tenants is about to put on the search_path
+        (its wrapper subclasses this one and sets `schema_name` before asking for a cursor)."""
+        cursor = super()._cursor(name) if name else super()._cursor()  # type: ignore[misc]
+        if self.connection is not None and self.alias in self._connection_pools:  # type: ignore[attr-defined]
+            served_schema(self.connection, getattr(self, "schema_name", None))
+        return cursor
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         conn = super().get_new_connection(conn_params)
