@@ -273,9 +273,9 @@ def _interleaved(
     one: dict[str, Any],
     many: dict[str, Any],
 ) -> dict[str, list[float]]:
-    web_one, url_one = start_web({**env, "DATABASE_URL": one_url}, logdir)
+    web_one, url_one = start_web({**env, "DATABASE_URL": one_url}, logdir, "web-1-tenant")
     procs.append(web_one)
-    web_many, url_many = start_web(env, logdir)
+    web_many, url_many = start_web(env, logdir, "web-n-tenants")
     procs.append(web_many)
     mode = Mode("scale", 100, 5.0, 20_000, 30, 0, 0, RESULTS / "unused.md")
     bench = Bench(mode, env, pool, manager)

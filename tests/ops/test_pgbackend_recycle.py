@@ -14,10 +14,7 @@ from django_tenants.utils import schema_context
 
 from ops.dbconn import psycopg_conninfo
 from tests.conftest import provision
-from tests.mcp_bridge.helpers import issue, stock_item
-from tests.ops.support import get
-from tests.support import live_server
-from tests.tunnel_worker.support import wait_until
+from tests.support import get, issue, live_server, stock_item, wait_until
 
 
 def _backends(app: str) -> set[int]:

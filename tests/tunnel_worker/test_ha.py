@@ -17,22 +17,24 @@ from pathlib import Path
 
 import anyio
 import psutil
-from tunnel_worker.process import CONNECTOR_MARK
 
-from tests.mcp_bridge import helpers
-from tests.support import free_port, manage
-from tests.tunnel_worker.support import (
+from tests.support import (
     Proc,
     Sshd,
     Upstream,
-    run_tunnel,
+    free_port,
+    issue,
+    manage,
+    mcp_client,
     running,
     ssh_env,
-    tunnel_env,
+    stock_item,
     unique_name,
     wait_until,
 )
+from tests.tunnel_worker.support import run_tunnel, tunnel_env
 from tests.tunnel_worker.test_cloudflared import _env as cloudflared_env
+from tunnel_worker.child_process import CONNECTOR_MARK
 from tunnel_worker.lease import SLOT_MARK
 from tunnel_worker.selectors import tunnel_state
 
@@ -76,7 +78,7 @@ def _check_stock(url: str, token: str, sku: str) -> dict | None:
     """check_stock through the SDK client; None when the call does not get through."""
 
     async def call() -> dict | None:
-        async with helpers.mcp_client(url, token) as (client, _):
+        async with mcp_client(url, token) as (client, _):
             result = await client.call_tool("check_stock", {"sku": sku})
             return None if result.is_error else result.structured_content
 
@@ -89,8 +91,8 @@ def _check_stock(url: str, token: str, sku: str) -> dict | None:
 def test_standby_host_carries_mcp_calls_after_the_active_host_is_killed(
     server, tenant_a, unique_sku: str, sshd: Sshd, tmp_path: Path
 ):
-    stock = helpers.stock_item(tenant_a, unique_sku, quantity=4)
-    token = helpers.issue(tenant_a)
+    stock = stock_item(tenant_a, unique_sku, quantity=4)
+    token = issue(tenant_a)
     name, remote = unique_name("ha"), free_port()
     env = tunnel_env(name, server.url, **ssh_env(sshd, remote))
     hosts = [run_tunnel(env, tmp_path / f"host{i}.log") for i in (1, 2)]
