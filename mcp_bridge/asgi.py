@@ -11,16 +11,19 @@ from typing import Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_bridge.conf import McpSettings, mcp_settings
 from mcp_bridge.http import McpGate
+from mcp_bridge.oauth.conf import oauth_settings
 from mcp_bridge.oauth.metadata import is_metadata_path, send_oauth_metadata
 from mcp_bridge.oauth.resources import TENANT_MCP_PATH, TUNNEL_OAUTH_PATH
 from mcp_bridge.resource_metadata import METADATA_PATH
 from mcp_bridge.server import build_server
 from ops.limits import send_error
+from ops.proxies import VIA_TUNNEL
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +135,17 @@ class McpOnly:
             if scope["type"] == "http":
                 await send_error(send, 404, "not_found", "only /mcp is served here")
             return  # a websocket not accepted is refused (403) by the server
-        await self.app(scope, receive, send)
+        await self.app(tunnelled(scope), receive, send)
+
+
+def tunnelled(scope: Scope) -> Scope:
+    """The scope as the app should see a tunnelled request: marked (ops.proxies.VIA_TUNNEL), and
+    https when MCP_OAUTH_PUBLIC_ORIGINS says the edge serves this host over TLS. The connector
+    speaks plain http on loopback, so without this Django would redirect the keeper's consent
+    pages to https for ever (SECURE_SSL_REDIRECT) and refuse their https Origin (CSRF)."""
+    host = Headers(scope=scope).get("host", "").lower()
+    scheme = oauth_settings().public_schemes.get(host, scope.get("scheme", "http"))
+    return {**scope, VIA_TUNNEL: True, "scheme": scheme}
 
 
 def mount(django_app: AnyASGIApp) -> Router:

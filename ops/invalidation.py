@@ -34,7 +34,7 @@ from typing import Generic, TypeVar
 logger = logging.getLogger(__name__)
 
 CHANNEL = "inventory:auth-changed"
-_HEALTH_CHECK_SECONDS = 1.0  # a silent Redis is noticed within about this plus the socket timeout
+_HEALTH_CHECK_SECONDS = 1.0  # a silent Redis is noticed within about 2-3 times this
 _SOCKET_TIMEOUT_SECONDS = 2.0
 _RETRY_SECONDS = 0.5
 
@@ -87,19 +87,24 @@ class _Generation:
             _redis_url(),
             socket_timeout=_SOCKET_TIMEOUT_SECONDS,
             socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
-            health_check_interval=_HEALTH_CHECK_SECONDS,
         )
         pubsub = client.pubsub()
         try:
             pubsub.subscribe(CHANNEL)
+            heard = time.monotonic()
             while True:
                 message = pubsub.get_message(timeout=_HEALTH_CHECK_SECONDS)
-                if message is None:
-                    pubsub.check_health()
-                elif message["type"] == "subscribe":
-                    self.bump(listening=True)  # a new generation: nothing from before the gap
-                elif message["type"] == "message":
-                    self.bump(listening=True)
+                now = time.monotonic()
+                if message is not None:
+                    heard = now  # a pong proves the link as well as a message does
+                    if message["type"] in ("subscribe", "message"):
+                        self.bump(listening=True)  # a new generation: nothing from before
+                    continue
+                # A PING whose PONG never comes (a frozen or partitioned Redis: no reset, so
+                # the socket itself may stay quiet for minutes) ends this subscription.
+                if now - heard > 2 * _HEALTH_CHECK_SECONDS:
+                    raise ConnectionError("Redis pub/sub: no answer to PING")
+                pubsub.ping()
         finally:
             pubsub.close()
             client.close()

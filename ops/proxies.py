@@ -29,6 +29,26 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+# Set on the ASGI scope of every request that arrived through the tunnel's upstream listener
+# (mcp_bridge.asgi.McpOnly): all of them share the connector's address.
+VIA_TUNNEL = "inventory.via_tunnel"
+
+# Login failures (django-axes) are counted per username and per client address ...
+LOCKOUT_PARAMETERS: list[str | list[str]] = ["username", "ip_address"]
+# ... except through the tunnel, where every client has the connector's address: an address
+# lockout there would let anyone lock every keeper out of the consent login; the pair counts
+# (which, with one shared address, is the username).
+TUNNEL_LOCKOUT_PARAMETERS: list[str | list[str]] = [["username", "ip_address"]]
+
+
+def lockout_parameters(
+    request: Any, credentials: Mapping[str, Any] | None = None
+) -> list[str | list[str]]:
+    """AXES_LOCKOUT_PARAMETERS: what a failed login is counted against (see above)."""
+    scope = getattr(request, "scope", None) or {}
+    return TUNNEL_LOCKOUT_PARAMETERS if scope.get(VIA_TUNNEL) else LOCKOUT_PARAMETERS
+
+
 # Headers a client could use to claim another address, scheme or host.
 FORWARDED_HEADERS = frozenset(
     {b"forwarded", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip"}

@@ -225,7 +225,8 @@ TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
 # Locked per username and, separately, per client address; a success does not reset the address.
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("ADMIN_LOGIN_COOLOFF_HOURS", default=0.25)  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Per username and per client address; through the tunnel (one shared address) per username.
+AXES_LOCKOUT_PARAMETERS = "ops.proxies.lockout_parameters"
 AXES_CLIENT_IP_CALLABLE = "ops.proxies.client_address"
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # the attempt log is registered on the public admin site only
@@ -355,6 +356,9 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a rotated-out refresh token revokes its family
     "REQUEST_APPROVAL_PROMPT": "force",  # every authorization is shown to the keeper
     "OIDC_ENABLED": False,
+    # Serves the authorization code and refresh token grants only (oauthlib's Server would also
+    # answer client_credentials and password grants, which need no keeper's consent).
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.WebApplicationServer",
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [

@@ -17,6 +17,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -82,6 +83,8 @@ def _verify(raw_token: str, resource: Resource) -> GateAuth:
         )
         if token is None or token.application is None or token.is_expired():
             return refused
+        if token.user_id is None or not _consented(token.application):
+            return refused  # every token must come from a keeper's consent (authorization code)
         if list(token.resource or []) != [resource.url]:
             return refused  # issued for another resource (another host form, another tenant)
         if not token.allow_scopes(list(REQUIRED_SCOPES)):
@@ -99,6 +102,11 @@ def _verify(raw_token: str, resource: Resource) -> GateAuth:
             )
         )
     )
+
+
+def _consented(application: Any) -> bool:
+    """Issued through the authorization code grant, the only one a keeper approves."""
+    return bool(application.authorization_grant_type == application.GRANT_AUTHORIZATION_CODE)
 
 
 def _touch(token: object) -> None:

@@ -67,6 +67,11 @@ class ConsentView(AuthorizationView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "GET":
+            # Every authorization is shown to the keeper: a client's `approval_prompt=auto`
+            # would skip the page for a client that already holds a live token.
+            query = request.GET.copy()
+            query["approval_prompt"] = "force"
+            request.GET = query  # type: ignore[assignment]
             refused = self._refuse_early(request)
             if refused is not None:
                 return refused
@@ -135,13 +140,18 @@ class OperatorIntrospectView(View):
         return IntrospectTokenView.get_token_response(request.POST.get("token"))  # type: ignore[no-any-return]
 
 
-def _redirect_uri_error(body: bytes) -> str | None:
-    """OAuth 2.1 §2.3.1 / RFC 9700 §2.6: https, or http on a loopback host (native apps)."""
+def _client_metadata(body: bytes) -> dict[str, Any]:
+    """The registration request's JSON object; {} when malformed (the toolkit answers that)."""
     try:
-        metadata = json.loads(body)
+        metadata = json.loads(body or b"{}")
     except (ValueError, RecursionError):
-        return None  # the toolkit answers malformed JSON itself
-    uris = metadata.get("redirect_uris") if isinstance(metadata, dict) else None
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _redirect_uri_error(metadata: dict[str, Any]) -> str | None:
+    """OAuth 2.1 §2.3.1 / RFC 9700 §2.6: https, or http on a loopback host (native apps)."""
+    uris = metadata.get("redirect_uris")
     for uri in uris if isinstance(uris, list) else []:
         parts = urlsplit(uri) if isinstance(uri, str) else None
         if parts is None:
@@ -152,11 +162,29 @@ def _redirect_uri_error(body: bytes) -> str | None:
     return None
 
 
-def _refuse_redirect_uris(request: HttpRequest) -> HttpResponse | None:
-    reason = _redirect_uri_error(request.body)
+# Every token must come from a keeper's consent: a client may register for the authorization
+# code grant and its refresh tokens only (client_credentials would mint a token with no user).
+ALLOWED_GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
+
+
+def _refuse_registration(request: HttpRequest) -> HttpResponse | None:
+    """RFC 7591 §3.2.2 invalid_client_metadata / invalid_redirect_uri, before the toolkit."""
+    metadata = _client_metadata(request.body)
+    grant_error = _grant_types_error(metadata)
+    if grant_error is not None:
+        body = {"error": "invalid_client_metadata", "error_description": grant_error}
+        return JsonResponse(body, status=400)
+    reason = _redirect_uri_error(metadata)
     if reason is None:
         return None
     return JsonResponse({"error": "invalid_redirect_uri", "error_description": reason}, status=400)
+
+
+def _grant_types_error(metadata: dict[str, Any]) -> str | None:
+    grant_types = metadata.get("grant_types", ["authorization_code"])
+    if not isinstance(grant_types, list) or not set(grant_types) <= ALLOWED_GRANT_TYPES:
+        return "grant_types may only be authorization_code and refresh_token"
+    return None
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -164,7 +192,7 @@ class RegistrationView(DynamicClientRegistrationView):
     """RFC 7591 registration, with OAuth 2.1's redirect URI rule."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        refused = _refuse_redirect_uris(request)
+        refused = _refuse_registration(request)
         return refused or super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
 
 
@@ -173,5 +201,5 @@ class RegistrationManagementView(DynamicClientRegistrationManagementView):
     """RFC 7592 client management, with the same redirect URI rule on updates."""
 
     def put(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        refused = _refuse_redirect_uris(request)
+        refused = _refuse_registration(request)
         return refused or super().put(request, *args, **kwargs)  # type: ignore[no-any-return]

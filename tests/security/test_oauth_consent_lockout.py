@@ -8,6 +8,7 @@ import re
 import httpx
 
 from tests.security.conftest import PASSWORD, make_user, new_address
+from tests.support import live_server
 
 
 def _consent_login(server, username: str, password: str, address: str) -> httpx.Response:  # noqa: ANN001
@@ -41,3 +42,15 @@ def test_consent_login_locks_out_a_user(proxied_server, tenant_a) -> None:  # no
         _consent_login(proxied_server, username, "wrong-password", new_address())
     locked = _consent_login(proxied_server, username, PASSWORD, new_address())
     assert locked.status_code == 429
+
+
+def test_through_the_tunnel_one_users_failures_lock_out_only_that_user(tenant_a) -> None:  # noqa: ANN001
+    """Every tunnelled request has the connector's address: an address lockout there would let
+    anyone lock all keepers out of the consent login, so only the username counts."""
+    with live_server("config.asgi:tunnel_application") as upstream:
+        target, bystander = make_user("alpha"), make_user("alpha", superuser=True)
+        for _ in range(6):
+            answer = _consent_login(upstream, target, "wrong-password", "127.0.0.1")
+            assert answer.status_code in (200, 429)
+        assert _consent_login(upstream, target, PASSWORD, "127.0.0.1").status_code == 429
+        assert _consent_login(upstream, bystander, PASSWORD, "127.0.0.1").status_code == 302

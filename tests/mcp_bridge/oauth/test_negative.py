@@ -9,7 +9,7 @@ import httpx
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, Application
 
 from tests.mcp_bridge.oauth.conftest import call
 from tests.mcp_bridge.oauth.flow import REDIRECT_URI, Flow, keeper, pkce, query_of, viewer
@@ -220,3 +220,68 @@ def test_registration_needs_https_or_loopback_redirects(flow_a: Flow, redirect_u
     answer = httpx.post(flow_a.url("register/"), json=body, timeout=30)
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_redirect_uri"
+
+
+def test_no_token_without_a_keepers_consent(flow_a: Flow, tenant_a) -> None:  # noqa: ANN001
+    """client_credentials (a token with no user, no consent) can be neither registered, nor
+    granted by the token endpoint, nor used at /mcp if one existed."""
+    body = {
+        "client_name": "machine",
+        "redirect_uris": [REDIRECT_URI],
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_post",
+    }
+    answer = httpx.post(flow_a.url("register/"), json=body, timeout=30)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "invalid_client_metadata"
+
+    secret = "machine-secret-0123456789"
+    with schema_context(tenant_a.schema_name):
+        machine = Application.objects.create(
+            name="machine",
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_secret=secret,
+        )
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": machine.client_id,
+        "client_secret": secret,
+        "scope": "mcp",
+        "resource": flow_a.resource,
+    }
+    answer = flow_a.token(**form)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "unsupported_grant_type"
+
+    _, tokens = flow_a.grant(keeper(tenant_a))
+    raw = tokens["access_token"]
+    assert call(flow_a.resource, raw).status_code == 200
+    with schema_context(tenant_a.schema_name):
+        granted = AccessToken.objects.filter(token_checksum=_checksum(raw))
+        keeper_id = granted.get().user_id
+        granted.update(user=None)  # as a client_credentials token would be
+    _refused(call(flow_a.resource, raw))
+    with schema_context(tenant_a.schema_name):
+        granted.update(user=keeper_id)
+        assert call(flow_a.resource, raw).status_code == 200
+        Application.objects.filter(accesstoken__token_checksum=_checksum(raw)).update(
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS
+        )
+    _refused(call(flow_a.resource, raw))
+
+
+def test_every_authorization_is_shown_to_the_keeper(flow_a: Flow, tenant_a) -> None:  # noqa: ANN001
+    """A client that already holds a live token cannot skip the consent page with
+    approval_prompt=auto: the keeper sees the page again, and no code is issued without it."""
+    username = keeper(tenant_a)
+    client_id = flow_a.register()
+    verifier, challenge = pkce()
+    code = flow_a.code(username, client_id, challenge)
+    assert flow_a.exchange(client_id, code, verifier).status_code == 200
+    with flow_a.client() as http:
+        assert flow_a.login(http, username).status_code == 302
+        params = flow_a.authorize_params(client_id, pkce()[1], approval_prompt="auto")
+        page = http.get(flow_a.url("authorize/"), params=params)
+    assert page.status_code == 200, page.headers.get("location")
+    assert 'name="allow"' in page.text
