@@ -135,7 +135,7 @@ class McpOnly:
             if scope["type"] == "http":
                 await send_error(send, 404, "not_found", "only /mcp is served here")
             return  # a websocket not accepted is refused (403) by the server
-        await self.app(tunnelled(scope), receive, send)
+        await self.app(tunnelled(scope) if scope["type"] == "http" else scope, receive, send)
 
 
 def tunnelled(scope: Scope) -> Scope:

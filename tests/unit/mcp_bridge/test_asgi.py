@@ -3,6 +3,7 @@ the app behind it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from mcp_bridge.asgi import McpOnly
@@ -42,3 +43,13 @@ def test_login_failures_through_the_tunnel_count_per_username_only() -> None:
     assert lockout_parameters(_Request({VIA_TUNNEL: True})) == [["username", "ip_address"]]
     assert lockout_parameters(_Request({})) == ["username", "ip_address"]
     assert lockout_parameters(object()) == ["username", "ip_address"]  # a stored attempt
+
+
+def test_lifespan_passes_through_untouched() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    asyncio.run(McpOnly(app)({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
+    assert seen == [{"type": "lifespan"}]
