@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django_filters import FilterSet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -97,19 +98,29 @@ class _ListView(generics.ListAPIView):
     pass  # a paginated, filtered list; subclasses add `post` where the resource can be created
 
 
-_View = TypeVar("_View", bound=type[APIView])
+_View = TypeVar("_View", bound=type[generics.GenericAPIView])
 
 
-def _listed(tag: str, serializer: type[serializers.Serializer]) -> Callable[[_View], _View]:
-    """The schema of a list view's inherited `get` (`<tag>_list`), so the view needs no own `get`."""
-    return extend_schema_view(
-        get=documented(
+def _listed(
+    tag: str, serializer: type[serializers.Serializer], filterset: type[FilterSet]
+) -> Callable[[_View], _View]:
+    """A list view's serializer and filter, and the schema of its inherited `get` (`<tag>_list`).
+
+    Named once here, so the view needs neither its own `get` nor the serializer twice.
+    """
+
+    def declare(view: _View) -> _View:
+        view.serializer_class = serializer  # type: ignore[misc]
+        view.filterset_class = filterset  # type: ignore[attr-defined]
+        listed = documented(
             operation_id=f"{tag}_list",
             tags=[tag],
             responses={200: serializer(many=True)},
             errors=READ_ERRORS,
         )
-    )
+        return extend_schema_view(get=listed)(view)
+
+    return declare
 
 
 def _creates(
@@ -125,17 +136,24 @@ def _creates(
     )
 
 
+def _retrieves_by_sku(tag: str, serializer: type[serializers.Serializer], **kwargs: Any) -> Any:
+    """The schema of a read by SKU in the path (`<tag>_retrieve`)."""
+    return documented(
+        operation_id=f"{tag}_retrieve",
+        tags=[tag],
+        parameters=[SKU_PATH],
+        responses={200: serializer},
+        errors=READ_ERRORS,
+        **kwargs,
+    )
+
+
 # --- Stock -----------------------------------------------------------------------------------
 
 
 class StockView(APIView):
-    @documented(
-        operation_id="stock_retrieve",
-        tags=["stock"],
-        parameters=[SKU_PATH],
-        responses={200: s.StockSerializer},
-        errors=READ_ERRORS,
-        summary="What is in stock for a SKU (found: false when unknown)",
+    @_retrieves_by_sku(
+        "stock", s.StockSerializer, summary="What is in stock for a SKU (found: false when unknown)"
     )
     def get(self, request: Request, sku: str) -> Response:
         answer = selectors.stock_answer(sku=_valid_sku(sku))
@@ -146,11 +164,8 @@ class StockView(APIView):
 # --- Items -----------------------------------------------------------------------------------
 
 
-@_listed("items", s.ItemSerializer)
+@_listed("items", s.ItemSerializer, ItemFilter)
 class ItemListCreateView(_ListView):
-    serializer_class = s.ItemSerializer
-    filterset_class = ItemFilter
-
     def get_queryset(self) -> QuerySet[Item]:
         return selectors.item_list_with_stock()
 
@@ -161,13 +176,7 @@ class ItemListCreateView(_ListView):
 
 
 class ItemDetailView(APIView):
-    @documented(
-        operation_id="items_retrieve",
-        tags=["items"],
-        parameters=[SKU_PATH],
-        responses={200: s.ItemSerializer},
-        errors=READ_ERRORS,
-    )
+    @_retrieves_by_sku("items", s.ItemSerializer)
     def get(self, request: Request, sku: str) -> Response:
         return Response(s.ItemSerializer(_item_row(sku)).data)
 
@@ -188,10 +197,8 @@ class ItemDetailView(APIView):
 # --- Locations -------------------------------------------------------------------------------
 
 
-@_listed("locations", s.LocationSerializer)
+@_listed("locations", s.LocationSerializer, LocationFilter)
 class LocationListCreateView(_ListView):
-    serializer_class = s.LocationSerializer
-    filterset_class = LocationFilter
     queryset = selectors.location_list()
 
     @_creates("locations", s.LocationSerializer, s.LocationSerializer)
@@ -227,10 +234,8 @@ def _idempotency_key(request: Request) -> str:
     return f"{IDEMPOTENCY_PREFIX}{request.user.token.prefix}:{key}"  # type: ignore[union-attr]
 
 
-@_listed("movements", s.MovementSerializer)
+@_listed("movements", s.MovementSerializer, MovementFilter)
 class MovementListCreateView(_ListView):
-    serializer_class = s.MovementSerializer
-    filterset_class = MovementFilter
     queryset = selectors.movement_list()
 
     @documented(
@@ -277,10 +282,8 @@ def _restock(pk: int) -> Restock:
     return restock
 
 
-@_listed("restocks", s.RestockSerializer)
+@_listed("restocks", s.RestockSerializer, RestockFilter)
 class RestockListCreateView(_ListView):
-    serializer_class = s.RestockSerializer
-    filterset_class = RestockFilter
     queryset = selectors.restock_list()
 
     @_creates("restocks", s.RestockCreateSerializer, s.RestockSerializer)
