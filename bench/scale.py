@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 
 from bench import fixtures
-from bench.run import RESULTS, ROOT, Bench, Mode, make_pool, tempdir
+from bench.run import RESULTS, ROOT, Bench, Mode, make_pool, release, tempdir
 from bench.servers import Proc, start_web
 
 PROCESSES = 4  # provisioning processes: a schema build waits on fsyncs, two cores run four
@@ -95,19 +95,8 @@ def execute(tenants: int, *, keep_db: bool = False) -> Path:
         report.write()
         return out
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if manager is not None:
-            manager.shutdown()
-        for proc in reversed(procs):
-            proc.stop()
-        from django.db import connections
-
-        connections.close_all()
-        if not keep_db:
-            for name in ("scale_one", "scale_many"):
-                fixtures.recreate_database(base, name, drop_only=True)
+        dropped = () if keep_db else ("scale_one", "scale_many")
+        release(pool, manager, procs, base=base, drop=dropped)
 
 
 # --- seeding and provisioning ----------------------------------------------------------------
