@@ -76,13 +76,17 @@ class AnyOfFilter(django_filters.CharFilter):
         return qs.filter(reduce(operator.or_, (Q(**{lookup: value}) for lookup in self.lookups)))
 
 
-class ItemFilter(django_filters.FilterSet):
-    search = AnyOfFilter(
-        "sku__icontains",
-        "name__icontains",
+def _search(*fields: str, what: str) -> AnyOfFilter:
+    """`?search=`: part of any of `fields`, in any case; `what` names them in the docs."""
+    return AnyOfFilter(
+        *(f"{field}__icontains" for field in fields),
         max_length=200,
-        help_text="Part of the SKU or name (case-insensitive).",
+        help_text=f"Part of the {what} (case-insensitive).",
     )
+
+
+class ItemFilter(django_filters.FilterSet):
+    search = _search("sku", "name", what="SKU or name")
     active = BoolFilter(field_name="active")
     low_stock = BoolFilter(
         method="filter_low_stock",
@@ -95,12 +99,7 @@ class ItemFilter(django_filters.FilterSet):
 
 
 class LocationFilter(django_filters.FilterSet):
-    search = AnyOfFilter(
-        "code__icontains",
-        "name__icontains",
-        max_length=200,
-        help_text="Part of the code or name (case-insensitive).",
-    )
+    search = _search("code", "name", what="code or name")
 
 
 class MovementFilter(django_filters.FilterSet):
