@@ -12,7 +12,7 @@ from typing import Any
 import psutil
 
 from bench import fixtures
-from bench.run import Bench, Mode, Run, make_pool, median, tempdir
+from bench.run import Bench, Mode, Run, make_pool, median, release, tempdir
 from bench.servers import (
     WEB_ARGS,
     Proc,
@@ -192,19 +192,8 @@ def execute(mode: Mode, *, keep_db: bool = False) -> str:
         memory["reference server"] = _rss(ref.pid)
         return report(mode, facts, bench, writes, scale, memory, scenarios, layers)
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if manager is not None:
-            manager.shutdown()
-        for proc in reversed(procs):
-            proc.stop()
-        from django.db import connections
-
-        connections.close_all()
-        if not keep_db:
-            fixtures.recreate_database(base, db_name, drop_only=True)
-            fixtures.recreate_database(base, f"{db_name}_one", drop_only=True)
+        dropped = () if keep_db else (db_name, f"{db_name}_one")
+        release(pool, manager, procs, base=base, drop=dropped)
 
 
 def profile_layers(bench: Bench, pid: int, specs: dict, mode: Mode) -> dict[str, dict]:

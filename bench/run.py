@@ -20,7 +20,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from bench.servers import Proc
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -149,6 +154,28 @@ def make_pool(env: dict[str, str], size: int) -> tuple[Any, Any]:
 
     ctx = multiprocessing.get_context("spawn")
     return ctx.Pool(size, initializer=init_worker, initargs=(env,)), ctx.Manager()
+
+
+def release(
+    pool: Any, manager: Any, procs: list[Proc], *, base: str, drop: Iterable[str] = ()
+) -> None:
+    """What a run owes in its `finally`: the client pool and its manager gone, the servers
+    stopped (the last started first), Django's connections closed and the `drop` databases
+    dropped (none when the run keeps them for a look)."""
+    from django.db import connections
+
+    from bench import fixtures
+
+    if pool is not None:
+        pool.terminate()
+        pool.join()
+    if manager is not None:
+        manager.shutdown()
+    for proc in reversed(procs):
+        proc.stop()
+    connections.close_all()
+    for name in drop:
+        fixtures.recreate_database(base, name, drop_only=True)
 
 
 def tempdir() -> Path:

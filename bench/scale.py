@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 
 from bench import fixtures
-from bench.run import RESULTS, ROOT, Bench, Mode, make_pool, tempdir
+from bench.run import RESULTS, ROOT, Bench, Mode, make_pool, release, tempdir
 from bench.servers import Proc, start_web
 
 PROCESSES = 4  # provisioning processes: a schema build waits on fsyncs, two cores run four
@@ -95,19 +95,8 @@ def execute(tenants: int, *, keep_db: bool = False) -> Path:
         report.write()
         return out
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if manager is not None:
-            manager.shutdown()
-        for proc in reversed(procs):
-            proc.stop()
-        from django.db import connections
-
-        connections.close_all()
-        if not keep_db:
-            for name in ("scale_one", "scale_many"):
-                fixtures.recreate_database(base, name, drop_only=True)
+        dropped = () if keep_db else ("scale_one", "scale_many")
+        release(pool, manager, procs, base=base, drop=dropped)
 
 
 # --- seeding and provisioning ----------------------------------------------------------------
@@ -465,14 +454,20 @@ class Report:
             *[f"- {k}: {v}" for k, v in self.facts.items()],
             "",
         ]
-        lines += self._provisioning() + self._latency() + self._direct() + self._round_robin()
-        lines += self._migrations()
+        sections = (
+            (self.provisioning, self._provisioning),
+            (self.latency, self._latency),
+            (self.direct, self._direct),
+            (self.round_robin, self._round_robin),
+            (self.migrations, self._migrations),
+        )
+        for measured, section in sections:
+            if measured:  # a phase that has not run (yet) has no section
+                lines += section()
         return "\n".join(lines) + "\n"
 
     def _provisioning(self) -> list[str]:
         p = self.provisioning
-        if not p:
-            return []
         count = p["count"]
         return [
             f"## Provisioning {count:,} tenants ({PROCESSES} processes, `tenant_provision`)",
@@ -493,8 +488,6 @@ class Report:
         ]
 
     def _latency(self) -> list[str]:
-        if not self.latency:
-            return []
         n = self.tenants
         lines = [
             f"## C and D p50 at 1 vs {n:,} tenants (1 client, interleaved, median of {ROUNDS})",
@@ -520,8 +513,6 @@ class Report:
 
     def _direct(self) -> list[str]:
         d = self.direct
-        if not d:
-            return []
         growth = (d["contexts_end"] - d["contexts_start"]) / max(1, d["schemas"]) * 1000
         return [
             "## One connection through every tenant",
@@ -540,11 +531,9 @@ class Report:
         ]
 
     def _round_robin(self) -> list[str]:
-        if not self.round_robin:
-            return []
-        n = self.tenants
         lines = [
-            f"## check_stock round-robin over all {n - 1:,} provisioned tenants (MCP, 1 client)",
+            f"## check_stock round-robin over all {self.tenants - 1:,} provisioned tenants "
+            "(MCP, 1 client)",
             "",
             "| web server | pass | p50 ms | p95 ms | p99 ms | errors | largest backend (RssAnon) | backends seen | recycled |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -572,8 +561,6 @@ class Report:
         return lines
 
     def _migrations(self) -> list[str]:
-        if not self.migrations:
-            return []
         return [
             f"## Migrations at {self.tenants:,} tenants (2 processes, `DB_POOL=0`)",
             "",

@@ -82,6 +82,20 @@ class TenantOnlyAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), **self.change_context(request, object_id)}
+        return super().change_view(request, object_id, form_url, context)
+
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
+        """What this admin's change page template adds to Django's context (nothing here)."""
+        return {}
+
     def form_page(self, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:
         """A page of this model's admin with the admin's header, breadcrumbs and media."""
         page = {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
@@ -215,30 +229,23 @@ class ItemAdmin(ExportMixin):
         }
         return super().changelist_view(request, context)
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
         item = Item.objects.filter(pk=object_id).first() if object_id.isdigit() else None
-        context = dict(extra_context or {})
-        if item is not None and _in_tenant(request):
-            series = selectors.item_stock_series(item=item)
-            context |= {
-                "stock_rows": selectors.stock_by_location(sku=item.sku),
-                "recent": [
-                    (m, _signed(m.delta, m.quantity))  # type: ignore[attr-defined]
-                    for m in selectors.item_recent_movements(item=item)
-                ],
-                "chart": stock_chart_svg(
-                    series, label=f"On-hand of {item.sku} over the last {len(series)} days"
-                ),
-                "moves": [(name, form.title) for name, form in MOVE_FORMS.items()],
-                "can_move": self.has_record_movement_permission(request),
-            }
-        return super().change_view(request, object_id, form_url, context)
+        if item is None or not _in_tenant(request):
+            return {}
+        series = selectors.item_stock_series(item=item)
+        return {
+            "stock_rows": selectors.stock_by_location(sku=item.sku),
+            "recent": [
+                (m, _signed(m.delta, m.quantity))  # type: ignore[attr-defined]
+                for m in selectors.item_recent_movements(item=item)
+            ],
+            "chart": stock_chart_svg(
+                series, label=f"On-hand of {item.sku} over the last {len(series)} days"
+            ),
+            "moves": [(name, form.title) for name, form in MOVE_FORMS.items()],
+            "can_move": self.has_record_movement_permission(request),
+        }
 
     def move_view(self, request: HttpRequest, item_id: int, move: str) -> HttpResponse:
         _require(request, "record_movement")
@@ -495,18 +502,8 @@ class RestockAdmin(TenantOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        context = {
-            **(extra_context or {}),
-            "can_receive": self.has_receive_restock_permission(request),
-        }
-        return super().change_view(request, object_id, form_url, context)
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
+        return {"can_receive": self.has_receive_restock_permission(request)}
 
     def receive_view(self, request: HttpRequest, restock_id: int) -> HttpResponse:
         _require(request, "receive_restock")

@@ -6,6 +6,29 @@ from django.utils import timezone
 
 from inventory.validators import SKU_MAX_LENGTH, validate_sku
 
+# --- Choices: the closed sets of values some fields hold -----------------------------------------
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ISSUE = "issue", "Issue"
+    TRANSFER = "transfer", "Transfer"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    COUNT = "count", "Count"
+
+
+class RestockStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class WebhookStatus(models.TextChoices):
+    NONE = "none", "No webhook configured"
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
 
 class Location(models.Model):
     code = models.CharField(max_length=32, unique=True)
@@ -51,14 +74,6 @@ class StockLevel(models.Model):
         return f"{self.item.sku}@{self.location.code}: {self.on_hand}"
 
 
-class MovementKind(models.TextChoices):
-    RECEIPT = "receipt", "Receipt"
-    ISSUE = "issue", "Issue"
-    TRANSFER = "transfer", "Transfer"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    COUNT = "count", "Count"
-
-
 class Movement(models.Model):
     """An append-only ledger entry (a database trigger refuses UPDATE and DELETE).
 
@@ -99,12 +114,6 @@ class Movement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} {self.item.sku}"
-
-
-class RestockStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RECEIVED = "received", "Received"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 class Restock(models.Model):
@@ -153,13 +162,6 @@ class Restock(models.Model):
 
 
 # --- Low-stock job (issue 7): written by inventory.low_stock, shown in the tenant admin ----------
-
-
-class WebhookStatus(models.TextChoices):
-    NONE = "none", "No webhook configured"
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
 
 
 class LowStockReport(models.Model):

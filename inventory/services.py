@@ -107,39 +107,34 @@ def _plan(kind: str, quantity: int, from_loc: Location | None, to_loc: Location 
         raise InventoryError("source and destination must differ")
 
 
-def _same_request(
-    m: Movement,
-    kind: str,
-    item: Item,
-    quantity: int,
-    f: Location | None,
-    t: Location | None,
-    reason: str,
-) -> bool:
-    # The reason counts too: a retry resends the same body, so a changed reason is a new request.
-    return (m.kind, m.item_id, m.quantity, m.from_location_id, m.to_location_id, m.reason) == (
-        kind,
-        item.pk,
-        quantity,
-        f.pk if f else None,
-        t.pk if t else None,
-        reason,
-    )
+@dataclass(frozen=True)
+class _Asked:
+    """One movement as the caller asks for it: what a retry with the same key must repeat."""
+
+    kind: str
+    item: Item
+    quantity: int
+    f: Location | None
+    t: Location | None
+    reason: str
+
+    def matches(self, m: Movement) -> bool:
+        # The reason counts too: a retry resends the same body, so a changed reason is a new request.
+        return (m.kind, m.item_id, m.quantity, m.from_location_id, m.to_location_id, m.reason) == (
+            self.kind,
+            self.item.pk,
+            self.quantity,
+            self.f.pk if self.f else None,
+            self.t.pk if self.t else None,
+            self.reason,
+        )
 
 
-def _replay(
-    key: str,
-    kind: str,
-    item: Item,
-    quantity: int,
-    f: Location | None,
-    t: Location | None,
-    reason: str,
-) -> MovementResult | None:
+def _replay(key: str, asked: _Asked) -> MovementResult | None:
     existing = Movement.objects.filter(idempotency_key=key).first()
     if existing is None:
         return None
-    if not _same_request(existing, kind, item, quantity, f, t, reason):
+    if not asked.matches(existing):
         raise IdempotencyConflict(
             f"idempotency key {key!r} was already used for a different movement"
         )
@@ -176,36 +171,21 @@ def movement_record(
     A repeated idempotency key returns the original movement and records nothing new.
     """
     _plan(kind, quantity, from_location, to_location)
-    if idempotency_key and (
-        hit := _replay(idempotency_key, kind, item, quantity, from_location, to_location, reason)
-    ):
+    asked = _Asked(kind, item, quantity, from_location, to_location, reason)
+    if idempotency_key and (hit := _replay(idempotency_key, asked)):
         return hit
     try:
         with transaction.atomic():
-            return _apply(
-                kind, item, quantity, actor, from_location, to_location, reason, idempotency_key
-            )
+            return _apply(asked, actor, idempotency_key)
     except IntegrityError:
         # A concurrent writer recorded the same idempotency key first: answer with its movement.
-        if idempotency_key and (
-            hit := _replay(
-                idempotency_key, kind, item, quantity, from_location, to_location, reason
-            )
-        ):
+        if idempotency_key and (hit := _replay(idempotency_key, asked)):
             return hit
         raise
 
 
-def _apply(
-    kind: str,
-    item: Item,
-    quantity: int,
-    actor: str,
-    f: Location | None,
-    t: Location | None,
-    reason: str,
-    key: str | None,
-) -> MovementResult:
+def _apply(asked: _Asked, actor: str, key: str | None) -> MovementResult:
+    item, quantity, f, t = asked.item, asked.quantity, asked.f, asked.t
     levels = _lock_levels(item, [loc for loc in (f, t) if loc is not None])
     if f is not None:
         available = levels[f.pk].on_hand
@@ -221,12 +201,12 @@ def _apply(
             )
         StockLevel.objects.filter(pk=levels[t.pk].pk).update(on_hand=F("on_hand") + quantity)
     movement = Movement.objects.create(
-        kind=kind,
+        kind=asked.kind,
         item=item,
         quantity=quantity,
         from_location=f,
         to_location=t,
-        reason=reason,
+        reason=asked.reason,
         idempotency_key=key or None,
         actor=actor,
     )
@@ -290,14 +270,13 @@ def stock_count(
     if counted < 0:
         raise InventoryError("a counted quantity cannot be negative")
     level = _lock_levels(item, [location])[location.pk]
-    delta = counted - level.on_hand
-    if delta == 0:
+    if counted == level.on_hand:
         return None
     return _record_signed(
         kind=MovementKind.COUNT,
         item=item,
         location=location,
-        delta=delta,
+        delta=counted - level.on_hand,
         actor=actor,
         reason=reason,
     ).movement

@@ -16,30 +16,28 @@ LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1")
 
 @dataclass(frozen=True)
 class EdgeFiles:
-    """Keys and trust files of the demo edge, all under one directory."""
+    """Keys and trust files of the demo edge, all under one directory (see `under`)."""
 
     directory: Path
+    host_key: Path
+    client_key: Path
+    authorized_keys: Path
+    known_hosts: Path
 
-    @property
-    def host_key(self) -> Path:
-        return self.directory / "ssh_host_ed25519_key"
-
-    @property
-    def client_key(self) -> Path:
-        return self.directory / "client_ed25519_key"
-
-    @property
-    def authorized_keys(self) -> Path:
-        return self.directory / "authorized_keys"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.directory / "known_hosts"
+    @classmethod
+    def under(cls, directory: Path) -> EdgeFiles:
+        return cls(
+            directory=directory,
+            host_key=directory / "ssh_host_ed25519_key",
+            client_key=directory / "client_ed25519_key",
+            authorized_keys=directory / "authorized_keys",
+            known_hosts=directory / "known_hosts",
+        )
 
 
 def edge_prepare(directory: Path, *, host: str, port: int) -> EdgeFiles:
     """Create (once) the edge host key, a client key it authorizes, and a matching known_hosts."""
-    files = EdgeFiles(Path(directory))
+    files = EdgeFiles.under(Path(directory))
     files.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     for path in (files.host_key, files.client_key):
         if not path.exists():

@@ -18,6 +18,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
+
+def _from_environment(prefix: str, defaults: dict[str, object]) -> dict[str, object]:
+    """{KEY: the environment variable PREFIX + KEY, read as its default's type; else the default}."""
+    return {
+        key: env.get_value(prefix + key, cast=type(default), default=default)
+        for key, default in defaults.items()
+    }
+
+
 # --- Core -------------------------------------------------------------------------------------
 
 DEV_SECRET_KEY = "django-insecure-dev-only-change-me"  # noqa: S105 - refused by production.py
@@ -457,63 +466,66 @@ SPECTACULAR_SETTINGS = {
 
 # --- Tunnel worker ----------------------------------------------------------------------------
 # One namespaced dict read by tunnel_worker.conf (its defaults are these); every key is documented in docs/tunnel.md.
-TUNNEL_WORKER: dict[str, object] = {
-    "BACKEND": env.str("TUNNEL_BACKEND", default="off"),  # ssh | cloudflared | command | off
-    "NAME": env.str("TUNNEL_NAME", default="default"),
-    # The MCP-only listener (config.asgi:tunnel_application), never the internal port 8000.
-    "UPSTREAM": env.str("TUNNEL_UPSTREAM", default="http://127.0.0.1:8001"),
-    "PUBLIC_URL": env.str("TUNNEL_PUBLIC_URL", default=""),
-    "MCP_PATH": env.str("TUNNEL_MCP_PATH", default="/mcp"),
-    "SSH_HOST": env.str("TUNNEL_SSH_HOST", default="127.0.0.1"),
-    "SSH_PORT": env.int("TUNNEL_SSH_PORT", default=22),
-    "SSH_USER": env.str("TUNNEL_SSH_USER", default="tunnel"),
-    "SSH_KEY_FILE": env.str("TUNNEL_SSH_KEY_FILE", default=""),
-    "SSH_KNOWN_HOSTS": env.str("TUNNEL_SSH_KNOWN_HOSTS", default=""),
-    "SSH_REMOTE_BIND": env.str("TUNNEL_SSH_REMOTE_BIND", default="127.0.0.1"),
-    "SSH_REMOTE_PORT": env.int("TUNNEL_SSH_REMOTE_PORT", default=0),
-    "SSH_KEEPALIVE_INTERVAL": env.float("TUNNEL_SSH_KEEPALIVE_INTERVAL", default=5.0),
-    "SSH_KEEPALIVE_COUNT_MAX": env.int("TUNNEL_SSH_KEEPALIVE_COUNT_MAX", default=3),
-    "SSH_CONNECT_TIMEOUT": env.float("TUNNEL_SSH_CONNECT_TIMEOUT", default=10.0),
-    "TOKEN": env.str("TUNNEL_TOKEN", default=""),
-    "CLOUDFLARED_BIN": env.str("TUNNEL_CLOUDFLARED_BIN", default="cloudflared"),
-    "CLOUDFLARED_METRICS": env.str("TUNNEL_CLOUDFLARED_METRICS", default="127.0.0.1:20241"),
-    "COMMAND": env.str("TUNNEL_COMMAND", default=""),
-    # Connector processes get a minimal environment (PATH, HOME, locale, proxies); these names
-    # ("NAME" or "PREFIX_*") are passed too, e.g. FRP_* for frpc. Never this service's secrets.
-    "CONNECTOR_ENV": env.list("TUNNEL_CONNECTOR_ENV", default=[]),
-    "READY_URL": env.str("TUNNEL_READY_URL", default=""),
-    "PROBE_URL": env.str("TUNNEL_PROBE_URL", default=""),
-    "URL_PATTERN": env.str("TUNNEL_URL_PATTERN", default=""),
-    "AUTH_FAILURE_PATTERN": env.str(
-        "TUNNEL_AUTH_FAILURE_PATTERN",
-        default=r"(?i)unauthori[sz]ed|invalid (tunnel )?(token|secret)|authentication fail|"
-        r"permission denied|forbidden",
-    ),
-    "READY_TIMEOUT": env.float("TUNNEL_READY_TIMEOUT", default=30.0),
-    "CHECK_INTERVAL": env.float("TUNNEL_CHECK_INTERVAL", default=2.0),
-    "CHECK_TIMEOUT": env.float("TUNNEL_CHECK_TIMEOUT", default=3.0),
-    "UNREADY_GRACE": env.float("TUNNEL_UNREADY_GRACE", default=15.0),
-    "PROBE_INTERVAL": env.float("TUNNEL_PROBE_INTERVAL", default=10.0),
-    "PROBE_TIMEOUT": env.float("TUNNEL_PROBE_TIMEOUT", default=5.0),
-    "PROBE_FAILURES": env.int("TUNNEL_PROBE_FAILURES", default=2),
-    "COMMAND_SETTLE": env.float("TUNNEL_COMMAND_SETTLE", default=2.0),
-    "BACKOFF_BASE": env.float("TUNNEL_BACKOFF_BASE", default=1.0),
-    "BACKOFF_CAP": env.float("TUNNEL_BACKOFF_CAP", default=30.0),
-    "BACKOFF_RESET_AFTER": env.float("TUNNEL_BACKOFF_RESET_AFTER", default=60.0),
-    "AUTH_BACKOFF_MIN": env.float("TUNNEL_AUTH_BACKOFF_MIN", default=30.0),
-    "STOP_GRACE": env.float("TUNNEL_STOP_GRACE", default=10.0),
-    "LEASE": env.bool("TUNNEL_LEASE", default=True),
-    "LEASE_TTL": env.float("TUNNEL_LEASE_TTL", default=15.0),
-    "LEASE_HOLDERS": env.int("TUNNEL_LEASE_HOLDERS", default=1),
-    "REDIS_URL": env.str("TUNNEL_REDIS_URL", default=REDIS_URL),
-    "HEARTBEAT_INTERVAL": env.float("TUNNEL_HEARTBEAT_INTERVAL", default=5.0),
-    "HEARTBEAT_STALE": env.float("TUNNEL_HEARTBEAT_STALE", default=30.0),
-    "WATCHDOG_INTERVAL": env.float("TUNNEL_WATCHDOG_INTERVAL", default=15.0),
-    "GATES_READINESS": env.bool("TUNNEL_GATES_READINESS", default=False),
-    "EDGE_DIR": env.str("TUNNEL_EDGE_DIR", default=str(BASE_DIR / ".data" / "tunnel_edge")),
-    "EDGE_PORT": env.int("TUNNEL_EDGE_PORT", default=2222),
-    "EDGE_REMOTE_PORT": env.int("TUNNEL_EDGE_REMOTE_PORT", default=8765),
-}
+# Each key is read from the environment variable TUNNEL_<KEY>, as the type of its default.
+TUNNEL_WORKER: dict[str, object] = _from_environment(
+    "TUNNEL_",
+    {
+        "BACKEND": "off",  # ssh | cloudflared | command | off
+        "NAME": "default",
+        # The MCP-only listener (config.asgi:tunnel_application), never the internal port 8000.
+        "UPSTREAM": "http://127.0.0.1:8001",
+        "PUBLIC_URL": "",
+        "MCP_PATH": "/mcp",
+        "SSH_HOST": "127.0.0.1",
+        "SSH_PORT": 22,
+        "SSH_USER": "tunnel",
+        "SSH_KEY_FILE": "",
+        "SSH_KNOWN_HOSTS": "",
+        "SSH_REMOTE_BIND": "127.0.0.1",
+        "SSH_REMOTE_PORT": 0,
+        "SSH_KEEPALIVE_INTERVAL": 5.0,
+        "SSH_KEEPALIVE_COUNT_MAX": 3,
+        "SSH_CONNECT_TIMEOUT": 10.0,
+        "TOKEN": "",
+        "CLOUDFLARED_BIN": "cloudflared",
+        "CLOUDFLARED_METRICS": "127.0.0.1:20241",
+        "COMMAND": "",
+        # Connector processes get a minimal environment (PATH, HOME, locale, proxies); these names
+        # ("NAME" or "PREFIX_*") are passed too, e.g. FRP_* for frpc. Never this service's secrets.
+        "CONNECTOR_ENV": [],
+        "READY_URL": "",
+        "PROBE_URL": "",
+        "URL_PATTERN": "",
+        "AUTH_FAILURE_PATTERN": (
+            r"(?i)unauthori[sz]ed|invalid (tunnel )?(token|secret)|authentication fail|"
+            r"permission denied|forbidden"
+        ),
+        "READY_TIMEOUT": 30.0,
+        "CHECK_INTERVAL": 2.0,
+        "CHECK_TIMEOUT": 3.0,
+        "UNREADY_GRACE": 15.0,
+        "PROBE_INTERVAL": 10.0,
+        "PROBE_TIMEOUT": 5.0,
+        "PROBE_FAILURES": 2,
+        "COMMAND_SETTLE": 2.0,
+        "BACKOFF_BASE": 1.0,
+        "BACKOFF_CAP": 30.0,
+        "BACKOFF_RESET_AFTER": 60.0,
+        "AUTH_BACKOFF_MIN": 30.0,
+        "STOP_GRACE": 10.0,
+        "LEASE": True,
+        "LEASE_TTL": 15.0,
+        "LEASE_HOLDERS": 1,
+        "REDIS_URL": REDIS_URL,
+        "HEARTBEAT_INTERVAL": 5.0,
+        "HEARTBEAT_STALE": 30.0,
+        "WATCHDOG_INTERVAL": 15.0,
+        "GATES_READINESS": False,
+        "EDGE_DIR": str(BASE_DIR / ".data" / "tunnel_edge"),
+        "EDGE_PORT": 2222,
+        "EDGE_REMOTE_PORT": 8765,
+    },
+)
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

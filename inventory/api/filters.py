@@ -1,13 +1,20 @@
-"""List filters. A filter given in the query must be valid: bad or empty values are a 400."""
+"""List filters. A filter given in the query must be valid: bad or empty values are a 400.
+
+Every filter is declared on its FilterSet, which names no model (so none is derived from model
+fields): the view's queryset says what is filtered.
+"""
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -15,7 +22,7 @@ from rest_framework.request import Request
 
 from inventory.api.errors import ApiError
 from inventory.api.fields import SKU_SCHEMA
-from inventory.models import Item, Location, Movement, MovementKind, Restock, RestockStatus
+from inventory.models import MovementKind, RestockStatus
 from inventory.selectors import LOW_STOCK
 from inventory.validators import validate_sku
 
@@ -56,24 +63,35 @@ class SkuFilter(django_filters.CharFilter):
         super().__init__(field_name="item__sku", strip=False, validators=[validate_sku], **kwargs)
 
 
-class ItemFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(
-        method="filter_search",
+class AnyOfFilter(django_filters.CharFilter):
+    """Text that matches a row when any of `lookups` does (the code or the name, say)."""
+
+    def __init__(self, *lookups: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lookups = lookups
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(reduce(operator.or_, (Q(**{lookup: value}) for lookup in self.lookups)))
+
+
+def _search(*fields: str, what: str) -> AnyOfFilter:
+    """`?search=`: part of any of `fields`, in any case; `what` names them in the docs."""
+    return AnyOfFilter(
+        *(f"{field}__icontains" for field in fields),
         max_length=200,
-        help_text="Part of the SKU or name (case-insensitive).",
+        help_text=f"Part of the {what} (case-insensitive).",
     )
+
+
+class ItemFilter(django_filters.FilterSet):
+    search = _search("sku", "name", what="SKU or name")
     active = BoolFilter(field_name="active")
     low_stock = BoolFilter(
         method="filter_low_stock",
         help_text="Active items at or below their reorder point (or the rest).",
     )
-
-    class Meta:
-        model = Item
-        fields: list[str] = []
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
 
     def filter_low_stock(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         # The queryset is selectors.item_list_with_stock(), annotated as LOW_STOCK needs.
@@ -81,43 +99,22 @@ class ItemFilter(django_filters.FilterSet):
 
 
 class LocationFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(
-        method="filter_search",
-        max_length=200,
-        help_text="Part of the code or name (case-insensitive).",
-    )
-
-    class Meta:
-        model = Location
-        fields: list[str] = []
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+    search = _search("code", "name", what="code or name")
 
 
 class MovementFilter(django_filters.FilterSet):
     sku = SkuFilter()
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
-    location = django_filters.CharFilter(
-        method="filter_location",
+    location = AnyOfFilter(
+        "from_location__code",
+        "to_location__code",
         max_length=32,
         help_text="A location code, as source or destination.",
     )
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
-    class Meta:
-        model = Movement
-        fields: list[str] = []
-
-    def filter_location(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(from_location__code=value) | Q(to_location__code=value))
-
 
 class RestockFilter(django_filters.FilterSet):
     sku = SkuFilter()
     status = django_filters.ChoiceFilter(choices=RestockStatus.choices)
-
-    class Meta:
-        model = Restock
-        fields: list[str] = []

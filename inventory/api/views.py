@@ -5,11 +5,13 @@ inventory.api.errors.api_exception_handler; no view builds an error body itself.
 """
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from django_filters import FilterSet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -96,17 +98,62 @@ class _ListView(generics.ListAPIView):
     pass  # a paginated, filtered list; subclasses add `post` where the resource can be created
 
 
+_View = TypeVar("_View", bound=type[generics.GenericAPIView])
+
+
+def _listed(
+    tag: str, serializer: type[serializers.Serializer], filterset: type[FilterSet]
+) -> Callable[[_View], _View]:
+    """A list view's serializer and filter, and the schema of its inherited `get` (`<tag>_list`).
+
+    Named once here, so the view needs neither its own `get` nor the serializer twice.
+    """
+
+    def declare(view: _View) -> _View:
+        view.serializer_class = serializer  # type: ignore[misc]
+        view.filterset_class = filterset  # type: ignore[attr-defined]
+        listed = documented(
+            operation_id=f"{tag}_list",
+            tags=[tag],
+            responses={200: serializer(many=True)},
+            errors=READ_ERRORS,
+        )
+        return extend_schema_view(get=listed)(view)
+
+    return declare
+
+
+def _creates(
+    tag: str, request: type[serializers.Serializer], response: type[serializers.Serializer]
+) -> Any:
+    """The schema of a plain create (`<tag>_create`): one body in, the new resource out (201)."""
+    return documented(
+        operation_id=f"{tag}_create",
+        tags=[tag],
+        request=request,
+        responses={201: response},
+        errors=WRITE_ERRORS,
+    )
+
+
+def _retrieves_by_sku(tag: str, serializer: type[serializers.Serializer], **kwargs: Any) -> Any:
+    """The schema of a read by SKU in the path (`<tag>_retrieve`)."""
+    return documented(
+        operation_id=f"{tag}_retrieve",
+        tags=[tag],
+        parameters=[SKU_PATH],
+        responses={200: serializer},
+        errors=READ_ERRORS,
+        **kwargs,
+    )
+
+
 # --- Stock -----------------------------------------------------------------------------------
 
 
 class StockView(APIView):
-    @documented(
-        operation_id="stock_retrieve",
-        tags=["stock"],
-        parameters=[SKU_PATH],
-        responses={200: s.StockSerializer},
-        errors=READ_ERRORS,
-        summary="What is in stock for a SKU (found: false when unknown)",
+    @_retrieves_by_sku(
+        "stock", s.StockSerializer, summary="What is in stock for a SKU (found: false when unknown)"
     )
     def get(self, request: Request, sku: str) -> Response:
         answer = selectors.stock_answer(sku=_valid_sku(sku))
@@ -117,42 +164,19 @@ class StockView(APIView):
 # --- Items -----------------------------------------------------------------------------------
 
 
+@_listed("items", s.ItemSerializer, ItemFilter)
 class ItemListCreateView(_ListView):
-    serializer_class = s.ItemSerializer
-    filterset_class = ItemFilter
-
     def get_queryset(self) -> QuerySet[Item]:
         return selectors.item_list_with_stock()
 
-    @documented(
-        operation_id="items_list",
-        tags=["items"],
-        responses={200: s.ItemSerializer(many=True)},
-        errors=READ_ERRORS,
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    @documented(
-        operation_id="items_create",
-        tags=["items"],
-        request=s.ItemCreateSerializer,
-        responses={201: s.ItemSerializer},
-        errors=WRITE_ERRORS,
-    )
+    @_creates("items", s.ItemCreateSerializer, s.ItemSerializer)
     def post(self, request: Request) -> Response:
         item = services.item_create(**_parse(s.ItemCreateSerializer, request))
         return Response(s.ItemSerializer(_item_row(item.sku)).data, status=status.HTTP_201_CREATED)
 
 
 class ItemDetailView(APIView):
-    @documented(
-        operation_id="items_retrieve",
-        tags=["items"],
-        parameters=[SKU_PATH],
-        responses={200: s.ItemSerializer},
-        errors=READ_ERRORS,
-    )
+    @_retrieves_by_sku("items", s.ItemSerializer)
     def get(self, request: Request, sku: str) -> Response:
         return Response(s.ItemSerializer(_item_row(sku)).data)
 
@@ -173,27 +197,11 @@ class ItemDetailView(APIView):
 # --- Locations -------------------------------------------------------------------------------
 
 
+@_listed("locations", s.LocationSerializer, LocationFilter)
 class LocationListCreateView(_ListView):
-    serializer_class = s.LocationSerializer
-    filterset_class = LocationFilter
     queryset = selectors.location_list()
 
-    @documented(
-        operation_id="locations_list",
-        tags=["locations"],
-        responses={200: s.LocationSerializer(many=True)},
-        errors=READ_ERRORS,
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    @documented(
-        operation_id="locations_create",
-        tags=["locations"],
-        request=s.LocationSerializer,
-        responses={201: s.LocationSerializer},
-        errors=WRITE_ERRORS,
-    )
+    @_creates("locations", s.LocationSerializer, s.LocationSerializer)
     def post(self, request: Request) -> Response:
         location = services.location_create(**_parse(s.LocationSerializer, request))
         return Response(s.LocationSerializer(location).data, status=status.HTTP_201_CREATED)
@@ -226,19 +234,9 @@ def _idempotency_key(request: Request) -> str:
     return f"{IDEMPOTENCY_PREFIX}{request.user.token.prefix}:{key}"  # type: ignore[union-attr]
 
 
+@_listed("movements", s.MovementSerializer, MovementFilter)
 class MovementListCreateView(_ListView):
-    serializer_class = s.MovementSerializer
-    filterset_class = MovementFilter
     queryset = selectors.movement_list()
-
-    @documented(
-        operation_id="movements_list",
-        tags=["movements"],
-        responses={200: s.MovementSerializer(many=True)},
-        errors=READ_ERRORS,
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
 
     @documented(
         operation_id="movements_create",
@@ -284,27 +282,11 @@ def _restock(pk: int) -> Restock:
     return restock
 
 
+@_listed("restocks", s.RestockSerializer, RestockFilter)
 class RestockListCreateView(_ListView):
-    serializer_class = s.RestockSerializer
-    filterset_class = RestockFilter
     queryset = selectors.restock_list()
 
-    @documented(
-        operation_id="restocks_list",
-        tags=["restocks"],
-        responses={200: s.RestockSerializer(many=True)},
-        errors=READ_ERRORS,
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    @documented(
-        operation_id="restocks_create",
-        tags=["restocks"],
-        request=s.RestockCreateSerializer,
-        responses={201: s.RestockSerializer},
-        errors=WRITE_ERRORS,
-    )
+    @_creates("restocks", s.RestockCreateSerializer, s.RestockSerializer)
     def post(self, request: Request) -> Response:
         data = _parse(s.RestockCreateSerializer, request)
         restock = services.restock_create(

@@ -8,6 +8,8 @@ client is sent into a flow that cannot succeed.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -87,6 +89,14 @@ def server_document(issuer: str) -> dict[str, Any]:
     }
 
 
+# The two documents of a tenant's /t/<schema>/mcp resource: the path that asks for it, the 404
+# message when the path names no resource here, and the document.
+_TENANT_DOCUMENTS: tuple[tuple[re.Pattern[str], str, Callable[[Resource], dict[str, Any]]], ...] = (
+    (AS_METADATA_PATH, "no authorization server here", lambda r: server_document(r.issuer)),
+    (PR_METADATA_PATH, "no such resource on this host", resource_document),
+)
+
+
 def is_metadata_path(path: str) -> bool:
     return bool(AS_METADATA_PATH.fullmatch(path) or PR_METADATA_PATH.fullmatch(path))
 
@@ -100,20 +110,14 @@ async def send_oauth_metadata(
     if scope.get("method") not in ("GET", "HEAD"):
         await send_json(send, 405, {"error": "method_not_allowed"}, [(b"allow", b"GET")])
         return
-    if match := AS_METADATA_PATH.fullmatch(path):
-        resource = await request_resource(scope, f"/t/{match['schema']}/mcp")
-        if resource is None:
-            await send_error(send, 404, "not_found", "no authorization server here")
+    for pattern, unknown, document in _TENANT_DOCUMENTS:
+        if match := pattern.fullmatch(path):
+            resource = await request_resource(scope, f"/t/{match['schema']}/mcp")
+            if resource is None:
+                await send_error(send, 404, "not_found", unknown)
+            else:
+                await send_json(send, 200, document(resource))
             return
-        await send_json(send, 200, server_document(resource.issuer))
-        return
-    if match := PR_METADATA_PATH.fullmatch(path):
-        resource = await request_resource(scope, f"/t/{match['schema']}/mcp")
-        if resource is None:
-            await send_error(send, 404, "not_found", "no such resource on this host")
-            return
-        await send_json(send, 200, resource_document(resource))
-        return
     resource = await request_resource(scope, "/mcp")
     if resource is None:
         await send_metadata(scope, receive, send, conf)

@@ -17,7 +17,14 @@ from inventory import low_stock
 from inventory.models import LowStockReport, ReportSettings, WebhookStatus
 from inventory.tasks import low_stock_scan_all
 from tenancy.jobs import active_tenant_schemas
-from tests.support import ROOT, WebhookReceiver, stock_on_hand, subprocess_env, wait_until
+from tests.support import (
+    Proc,
+    WebhookReceiver,
+    running,
+    stock_on_hand,
+    subprocess_env,
+    wait_until,
+)
 
 
 def _sku(tag: str) -> str:
@@ -132,8 +139,6 @@ def test_real_worker_runs_the_job_on_a_test_queue(
     tenant_a,
     tmp_path: Path,  # noqa: ANN001
 ):
-    import subprocess
-
     queue = f"ops-test-{uuid.uuid4().hex[:8]}"
     env = subprocess_env(
         CELERY_BROKER_URL=settings.REDIS_URL,
@@ -154,9 +159,8 @@ def test_real_worker_runs_the_job_on_a_test_queue(
     ]
     log = tmp_path / "worker.log"
     before = {s: _last_pk(s) for s in active_tenant_schemas()}
-    with log.open("wb") as out:
-        worker = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
+    worker = Proc(argv, env=env, log_path=log, name="celery worker")
+    with running(worker):
         celery_app.send_task("inventory.tasks.low_stock_scan_all", queue=queue)
         alpha_schema = tenant_a.schema_name
 
@@ -171,12 +175,6 @@ def test_real_worker_runs_the_job_on_a_test_queue(
         _check_reports_against_own_data(two_tenants_stock, before)
         assert webhook.attempts == 3 and len(webhook.received) == 1
         assert "Retry in" in log.read_text(errors="replace")  # retried with a countdown
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def test_reports_show_in_the_tenants_admin(tenant_a, two_tenants_stock, client):  # noqa: ANN001

@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import os
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -25,7 +24,7 @@ import psutil
 import pytest
 
 from tests.api.conftest import ALPHA
-from tests.support import ROOT, free_port, manage, subprocess_env, wait_for_http
+from tests.support import Proc, free_port, manage, running, subprocess_env, wait_for_http
 
 WORKERS = 2
 REVOCATION_DEADLINE = 1.0  # seconds: the issue's bound for every worker to refuse the token
@@ -38,24 +37,11 @@ def gunicorn(tenant_a) -> Iterator[tuple[str, psutil.Process]]:  # noqa: ANN001
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{port}.log"
     env = subprocess_env(WEB_BIND="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(WORKERS))
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:ops.gunicorn_conf"]
-    proc = subprocess.Popen(
-        [*argv, "config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    proc = Proc([*argv, "config.asgi:application"], env=env, log_path=log, name="gunicorn")
     url = f"http://127.0.0.1:{port}"
-    try:
+    with running(proc):
         wait_for_http(url + "/healthz", timeout=90)
         yield url, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def _issue(name: str) -> str:

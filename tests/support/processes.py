@@ -24,20 +24,16 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# How every command of the tests runs: in the repository, output captured as text, a non-zero
+# exit returned (the test decides), not raised.
+_CAPTURED: dict[str, Any] = {"cwd": ROOT, "capture_output": True, "text": True, "check": False}
+
+
 def run(
     argv: list[str], *, env: dict[str, str], input: str | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """`argv` in the repository with exactly `env` (nothing added), its output captured."""
-    return subprocess.run(
-        argv,
-        cwd=ROOT,
-        env=env,
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return subprocess.run(argv, env=env, input=input, timeout=timeout, **_CAPTURED)
 
 
 def python(
