@@ -18,20 +18,12 @@ from pathlib import Path
 import anyio
 import psutil
 
-from tests.support import (
-    Proc,
-    Sshd,
-    Upstream,
-    free_port,
-    issue,
-    manage,
-    mcp_client,
-    running,
-    ssh_env,
-    stock_item,
-    unique_name,
-    wait_until,
-)
+from tests.support.clients import mcp_client
+from tests.support.data import issue, stock_item, unique_name
+from tests.support.edges import Sshd, ssh_env
+from tests.support.processes import Proc, manage, running
+from tests.support.servers import Upstream, free_port
+from tests.support.waiting import wait_until
 from tests.tunnel_worker.support import run_tunnel, tunnel_env
 from tests.tunnel_worker.test_cloudflared import _env as cloudflared_env
 from tunnel_worker.child_process import CONNECTOR_MARK

@@ -19,6 +19,17 @@ def _checksum(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _register(flow: Flow, redirect_uri: str, grant_types: list[str], auth: str) -> httpx.Response:
+    """A raw RFC 7591 registration request (Flow.register asserts success)."""
+    body = {
+        "client_name": "refused client",
+        "redirect_uris": [redirect_uri],
+        "grant_types": grant_types,
+        "token_endpoint_auth_method": auth,
+    }
+    return httpx.post(flow.url("register/"), json=body, timeout=30)
+
+
 def _refused(answer: httpx.Response) -> None:
     assert answer.status_code == 401, answer.text
     assert 'error="invalid_token"' in answer.headers["www-authenticate"]
@@ -211,13 +222,7 @@ def test_token_without_mcp_scope_gets_403_naming_it(flow_a: Flow, tenant_a) -> N
 
 @pytest.mark.parametrize("redirect_uri", ["http://client.example/cb", "custom-app://cb"])
 def test_registration_needs_https_or_loopback_redirects(flow_a: Flow, redirect_uri: str) -> None:
-    body = {
-        "client_name": "plain http",
-        "redirect_uris": [redirect_uri],
-        "grant_types": ["authorization_code"],
-        "token_endpoint_auth_method": "none",
-    }
-    answer = httpx.post(flow_a.url("register/"), json=body, timeout=30)
+    answer = _register(flow_a, redirect_uri, ["authorization_code"], "none")
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_redirect_uri"
 
@@ -225,13 +230,7 @@ def test_registration_needs_https_or_loopback_redirects(flow_a: Flow, redirect_u
 def test_no_token_without_a_keepers_consent(flow_a: Flow, tenant_a) -> None:  # noqa: ANN001
     """client_credentials (a token with no user, no consent) can be neither registered, nor
     granted by the token endpoint, nor used at /mcp if one existed."""
-    body = {
-        "client_name": "machine",
-        "redirect_uris": [REDIRECT_URI],
-        "grant_types": ["client_credentials"],
-        "token_endpoint_auth_method": "client_secret_post",
-    }
-    answer = httpx.post(flow_a.url("register/"), json=body, timeout=30)
+    answer = _register(flow_a, REDIRECT_URI, ["client_credentials"], "client_secret_post")
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == "invalid_client_metadata"
 
