@@ -609,9 +609,11 @@ def _notes(r: dict[tuple[str, int], Run], scenarios: str, fast: float, plain: fl
         f"clients it reaches {n_f:.2f}× F: no MCP server on this SDK can beat F by more than "
         f"that here, because the clients (SDK client, spawned processes) and the server share "
         f"2 cores and the per-call protocol work is the same in D, F and N. D reaches "
-        f"{d_n:.2f}× of N; the rest is the work D does and F does not: bearer-token lookup and "
-        f"Host check in PostgreSQL, the shared per-token limiter in Redis, the audit line, and "
-        f"the ORM building the selector's query (B/A above).",
+        f"{d_n:.2f}× of N; the rest is the work D does and F does not (the table above): the "
+        f"shared per-token limiter in Redis (one round trip), a pooled connection's checkout "
+        f"health check, search_path and check-in reset around the selector's one statement, "
+        f"the gate's checks and the audit line (the token and Host are answered from the "
+        f"process's cache, emptied on every change).",
         "- **Every scenario calls the same selector.** A is its SQL exactly as Django sends it "
         "(captured with `execute_wrapper`), on one open connection in the tenant schema; B is "
         "`stock_snapshot` inside `schema_context`; C, D, E and E' reach it through the service.",
