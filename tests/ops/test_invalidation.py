@@ -22,8 +22,11 @@ def test_a_frozen_redis_turns_the_caches_off_and_a_thawed_one_back_on(
     monkeypatch.setattr(invalidation, "_redis_url", lambda: proxied)
     generation = invalidation._Generation()  # this test's own listener, not the process's
 
-    wait_until(lambda: generation.current() is not None, 30, "listening through the proxy")
+    before = wait_until(lambda: generation.current(), 30, "listening through the proxy")
     proxy.freeze()
     wait_until(lambda: generation.current() is None, 30, "caches off while Redis is silent")
+    assert generation.current() is None  # no cache is used while the link is silent
     proxy.thaw()
-    wait_until(lambda: generation.current() is not None, 30, "listening again after the thaw")
+    after = wait_until(lambda: generation.current(), 30, "listening again after the thaw")
+    # A new generation: nothing cached before the gap is trusted after it.
+    assert after > before
