@@ -67,10 +67,12 @@ class _Watchdog:
         """At `expires`, shut down the socket `target()` names (None: nothing to cut any more)."""
         with self._lock:
             heapq.heappush(self._heap, (expires, next(self._order), target))
+            earliest = self._heap[0][2] is target
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="db-deadline", daemon=True)
                 self._thread.start()
-        self._wake.set()
+        if earliest:  # otherwise the thread already wakes in time for it: no thread switch
+            self._wake.set()
 
     def _run(self) -> None:
         while True:

@@ -1,10 +1,16 @@
-"""The PostgreSQL DatabaseWrapper under django-tenants' one: pool health checks, a search_path
-reset on check-in, pooled connections recycled before their caches outgrow a budget, and every
-checked-out connection watched by ops.deadline."""
+"""The PostgreSQL DatabaseWrapper under django-tenants' one: a pool health check that costs no
+round trip while the connection is quiet, pooled connections recycled before their caches outgrow
+a budget, and every checked-out connection watched by ops.deadline.
 
-import functools
+A checked-out connection never runs a statement in the schema of its previous user: Django
+forgets the search_path it set when it returns a connection (django-tenants' `close()`), so the
+first cursor of every checkout issues `SET search_path` for the schema in force before anything
+else runs. That is why a connection coming back is not reset with a round trip of its own.
+"""
+
 import logging
 import random
+import select
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -40,12 +46,10 @@ def schema_budget(budget: int) -> int:
     return budget - random.randint(0, int(budget * SCHEMA_JITTER))  # noqa: S311 - not a secret
 
 
-def reset_connection(conn: Any, *, max_schemas: int = 0) -> None:
-    """On check-in: forget the last tenant's schema, so an idle pooled connection holds none;
-    a connection past its schema budget is marked expired, which psycopg_pool answers by
-    closing it right after this reset and opening a fresh one in its background worker (the
+def expire_if_over_budget(conn: Any, *, max_schemas: int) -> None:
+    """On check-in: a connection past its schema budget is marked expired, which psycopg_pool
+    answers by closing it as it comes back and opening a fresh one in its background worker (the
     same path as its own `max_lifetime`, so no request waits for the reconnect)."""
-    conn.execute("RESET search_path")
     if max_schemas <= 0:
         return
     served = conn.__dict__.get("_tenant_schemas", ())
@@ -60,9 +64,26 @@ def reset_connection(conn: Any, *, max_schemas: int = 0) -> None:
         conn._expire_at = 0.0  # psycopg_pool's own expiry mark, checked after the reset
 
 
+def quiet(conn: Any) -> bool:
+    """Whether an idle connection is open and its socket has nothing to read.
+
+    An idle connection is sent nothing unless it is going away: a server that shuts down or
+    restarts, or terminates the backend, sends an error and closes the socket, which then
+    reads as ready. Asking the kernel costs no round trip; only a connection that is not quiet
+    gets the real check (a statement), which raises when it is broken.
+    """
+    if conn.closed or conn.pgconn.status != 0:  # 0: CONNECTION_OK
+        return False
+    try:
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 def _check_and_sweep(check: Callable[[Any], None]) -> Callable[[Any], None]:
-    """The checkout health check; when it finds a broken connection, every idle one is checked
-    too, in the background.
+    """The checkout health check (a statement only for a connection that is not `quiet`); when
+    it finds a broken connection, every idle one is checked too, in the background.
 
     After a PostgreSQL restart each idle connection is broken, and psycopg_pool finds that out
     one checkout at a time, sleeping with backoff between two failed checks: a request met two
@@ -71,6 +92,8 @@ def _check_and_sweep(check: Callable[[Any], None]) -> Callable[[Any], None]:
     """
 
     def checked(conn: Any) -> None:
+        if quiet(conn):
+            return
         try:
             check(conn)
         except Exception:
@@ -96,14 +119,17 @@ def _sweep(pool: ConnectionPool) -> None:
 
 class DatabaseWrapper(base.DatabaseWrapper):
     checkouts = 0  # counts this wrapper's connects, so a deadline cuts only its own checkout
+    _max_schemas: dict[str, int] = {}  # noqa: RUF012 - per alias, beside Django's class-level pools
 
     @property
     def pool(self) -> ConnectionPool | None:
-        """Django's pool, built with a health check on checkout and a reset on check-in.
+        """Django's pool, built with a health check on checkout.
 
         Django passes `check` itself (from CONN_HEALTH_CHECKS), so OPTIONS["pool"] cannot carry
-        one; both callbacks are bounded by ops.deadline, as a frozen server would
-        otherwise hold them for ever.
+        one; the check is bounded by ops.deadline, as a frozen server would otherwise hold it
+        for ever. No `reset` callback: psycopg_pool then takes a connection back on the
+        returning thread (rolling back a transaction left open), where a reset would cost a
+        round trip on a pool worker.
         """
         options = self.settings_dict["OPTIONS"].get("pool")
         if self.alias == NO_DB_ALIAS or not options:
@@ -112,13 +138,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.alias not in pools:
             kwargs = {**self.get_connection_params(), "autocommit": True}
             options = {} if options is True else dict(options)
-            reset = functools.partial(reset_connection, max_schemas=options.pop("max_schemas", 0))
+            self._max_schemas[self.alias] = options.pop("max_schemas", 0)
             pool = ConnectionPool(
                 kwargs=kwargs,
                 open=False,
                 configure=self._configure_connection,  # type: ignore[attr-defined]
                 check=_check_and_sweep(deadline.bounded(ConnectionPool.check_connection)),
-                reset=deadline.bounded(reset),
                 **options,
             )
             pools.setdefault(self.alias, pool)
@@ -131,6 +156,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.connection is not None and self.alias in self._connection_pools:  # type: ignore[attr-defined]
             served_schema(self.connection, getattr(self, "schema_name", None))
         return cursor
+
+    def _close(self) -> None:
+        """Return the connection (to the pool when there is one), expired if over its budget."""
+        if self.connection is not None and self.alias in self._connection_pools:  # type: ignore[attr-defined]
+            expire_if_over_budget(self.connection, max_schemas=self._max_schemas.get(self.alias, 0))
+        super()._close()  # type: ignore[misc]
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         conn = super().get_new_connection(conn_params)

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.db import connection
+from django_tenants.utils import schema_context
 
 from tests.api.conftest import make_client, make_item, make_location
 from tests.support import MCP_HEADERS, issue, live_server, running, unique_name, wait_until
@@ -88,26 +89,36 @@ def test_a_configured_resource_url_wins_over_any_host() -> None:
     )
 
 
-def test_search_path_is_reset_when_a_connection_returns_to_the_pool(tenant_a) -> None:  # noqa: ANN001
+def test_a_pooled_connection_never_runs_in_its_previous_users_schema(tenant_a) -> None:  # noqa: ANN001
+    """A connection that served a tenant goes back to the pool without a reset round trip; the
+    next checkout's first statement still runs in the schema in force there, because django-tenants
+    sets search_path on every checkout's first cursor (ops.pgbackend)."""
     pool = connection.pool
     assert pool is not None, "the tests run with the connection pool on (DB_POOL)"
-    conn = pool.getconn()
-    default = conn.execute("SHOW search_path").fetchone()[0]  # type: ignore[index]
+    connection.close()
+    with schema_context(tenant_a.schema_name):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), current_schemas(false)")
+            pid, schemas = cursor.fetchone()
+        assert schemas[0] == tenant_a.schema_name
+        connection.close()  # back to the pool, still SET to the tenant on the server
+    # Take every idle connection, so the tenant's one is among those checked out.
+    seen = {}
+    taken = []
     try:
-        conn.execute(f'SET search_path TO "{tenant_a.schema_name}"')
+        while len(taken) < pool.get_stats()["pool_size"] and pid not in seen:
+            with schema_context("public"), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid(), current_schemas(false)")
+                backend, now = cursor.fetchone()
+            seen[backend] = now
+            taken.append(connection.connection)
+            connection.connection = None  # keep it out of the pool while we look at the next
+            connection.close()
     finally:
-        pool.putconn(conn)
-    # The pool resets a returned connection on a worker before it is handed out again: check it
-    # out again (the others it hands out first go straight back) and look.
-    others = []
-    while (again := pool.getconn(timeout=10)) is not conn:
-        others.append(again)
-    try:
-        assert again.execute("SHOW search_path").fetchone()[0] == default  # type: ignore[index]
-    finally:
-        for other in [*others, again]:
-            pool.putconn(other)
-    assert tenant_a.schema_name not in default
+        for conn in taken:
+            pool.putconn(conn)
+    assert pid in seen, "the tenant's connection was not handed out again"
+    assert seen[pid] == ["public"], seen
 
 
 def test_idempotency_keys_are_scoped_to_the_token(server, tenant_a, unique_sku) -> None:  # noqa: ANN001
