@@ -260,6 +260,7 @@ class ItemAdmin(ExportMixin):
             else:
                 messages.success(request, done)
                 return HttpResponseRedirect(reverse("admin:inventory_item_change", args=[item.pk]))
+        snapshot = selectors.stock_snapshot(sku=item.sku, by_location=True)  # one read
         return self.form_page(
             request,
             "item/move.html",
@@ -271,8 +272,8 @@ class ItemAdmin(ExportMixin):
             form=form,
             move=move,
             submit=f"Record {form_class.title.lower()}",
-            snapshot=selectors.stock_snapshot(sku=item.sku),
-            locations=selectors.stock_by_location(sku=item.sku),
+            snapshot=snapshot,
+            locations=snapshot["locations"],
         )
 
     @admin.action(description="Count selected items", permissions=["record_movement"])

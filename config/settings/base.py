@@ -193,10 +193,13 @@ DATABASES["default"]["OPTIONS"].update(
         "keepalives_interval": env.int("DB_KEEPALIVES_INTERVAL", default=3),
         "keepalives_count": env.int("DB_KEEPALIVES_COUNT", default=3),
         "tcp_user_timeout": env.int("DB_TCP_USER_TIMEOUT_MS", default=5000),
+        # Statements sent with server-side parameters (tenancy.statements: the hot reads) are
+        # prepared after this many uses on a connection; the ORM's client-side binding never is.
+        "prepare_threshold": 5,
     }
 )
-# Django's backend with bounded pool health checks (on checkout), a search_path reset (on
-# check-in) and connections watched by ops.deadline; django-tenants' backend wraps it.
+# Django's backend with a pool health check that costs no round trip while a connection is
+# quiet, schema budgets and connections watched by ops.deadline; django-tenants' wraps it.
 ORIGINAL_BACKEND = "ops.pgbackend"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 

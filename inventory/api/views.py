@@ -156,9 +156,8 @@ class StockView(APIView):
         "stock", s.StockSerializer, summary="What is in stock for a SKU (found: false when unknown)"
     )
     def get(self, request: Request, sku: str) -> Response:
-        answer = selectors.stock_answer(sku=_valid_sku(sku))
-        locations = selectors.stock_by_location(sku=sku)
-        return Response(s.StockSerializer({**answer, "locations": locations}).data)
+        # One statement for the total and the locations; already in StockSerializer's shape.
+        return Response(selectors.stock_answer(sku=_valid_sku(sku), by_location=True))
 
 
 # --- Items -----------------------------------------------------------------------------------

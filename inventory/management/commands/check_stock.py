@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 
-from inventory.selectors import stock_answer, stock_by_location
+from inventory.selectors import stock_answer
 from inventory.validators import validate_sku
 from tenancy.commands import TenantCommand
 from tenancy.models import Tenant
@@ -29,9 +29,7 @@ class Command(TenantCommand):
         except ValidationError as exc:
             raise CommandError(exc.messages[0], returncode=2) from exc
         try:
-            result: dict[str, object] = dict(stock_answer(sku=sku))
-            if opts["locations"]:
-                result["locations"] = stock_by_location(sku=sku)
+            result = dict(stock_answer(sku=sku, by_location=opts["locations"]))
         except DatabaseError as exc:
             raise CommandError(
                 f"stock for {sku} cannot be confirmed right now ({exc.__class__.__name__})"
