@@ -1,12 +1,28 @@
 """Per-credential rate limiting shared by the REST API and the MCP endpoint, and the per-address
 limit on failed bearer-token attempts.
 
-A fixed-window counter in the shared cache (Redis), so every web worker counts the same calls.
-One decision is one Redis round trip: a Lua script increments the window's counter and sets its
-expiry together (the counter is a plain integer under the cache's own key, so `cache.get` reads it).
+Fixed-window counters in the shared cache (Redis), so every web worker counts the same calls; a
+counter is a plain integer under the cache's own key (`cache.get` reads it), incremented by a Lua
+script that also sets its expiry, so no counter outlives its window.
+
+Two ways to count:
+
+- `ratelimit_hit`: one Redis round trip per decision, exact across processes. For failed bearer
+  attempts (rare, and where an exact count matters most).
+- `token_rate_hit`, for every authenticated REST and MCP call: decided in memory, with no I/O on
+  the request's path. Each process counts its own calls exactly and adds them to the shared
+  counter every FLUSH_SECONDS, in one pipeline, from a background thread; the answer brings back
+  the total of every process. A decision compares that total plus this process's calls since
+  with the limit. So within one process a rate is exact, and across processes a token can exceed
+  it by at most what the *other* processes admitted in their last FLUSH_SECONDS. When Redis is
+  unreachable each process still enforces the rate on its own calls (and adds them once Redis is
+  back): the limiter protects capacity, and an outage of its store neither refuses every call
+  nor lifts every limit.
 """
 
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,20 +55,30 @@ def token_rate_key(prefix: str) -> str:
 # INCR, and the window's expiry whenever the counter has none (its first call): atomic, one
 # round trip, and no counter can outlive its window.
 _HIT_SCRIPT = """
-local used = redis.call('INCR', KEYS[1])
-if used == 1 or redis.call('TTL', KEYS[1]) == -1 then
+local used = redis.call('INCRBY', KEYS[1], ARGV[2] or 1)
+if used == tonumber(ARGV[2] or 1) or redis.call('TTL', KEYS[1]) == -1 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
 return used
 """
-_script: list[Any] = []
+_limiter: list[tuple[Any, Any, Any]] = []  # (cache, Redis client, script): one per process
 
 
-def _hit(client: Any, key: str, ttl: int) -> int:
-    """Run the script on `client` (redis-py sends EVALSHA, and EVAL once when Redis lacks it)."""
-    if not _script:
-        _script.append(client.register_script(_HIT_SCRIPT))
-    return int(_script[0](keys=[key], args=[ttl], client=client))
+def _redis() -> tuple[Any, Any, Any]:
+    """The process's cache backend, Redis client and registered script.
+
+    Django gives every request context its own cache object, and its Redis backend builds a new
+    client object for every command: together a tenth of an MCP call's Python time here. The
+    limiter keeps one of each for the process instead (a redis-py client is thread-safe; its
+    pool is the process's shared one, ops.redis_pool, reset by redis-py after a fork).
+    """
+    if not _limiter:
+        from django.core.cache import caches
+
+        backend = caches.create_connection("default")
+        client = backend._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+        _limiter.append((backend, client, client.register_script(_HIT_SCRIPT)))
+    return _limiter[0]
 
 
 def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
@@ -60,12 +86,121 @@ def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
     limit, window = parse_rate(rate)
     now = int(time.time())
     window_start = now - now % window
-    cache_key = cache.make_and_validate_key(f"rl:{key}:{window_start}")
-    client = cache._cache.get_client(cache_key, write=True)  # type: ignore[attr-defined]
-    used = _hit(client, cache_key, window + 1)
+    backend, client, script = _redis()
+    cache_key = backend.make_and_validate_key(f"rl:{key}:{window_start}")
+    # EVALSHA, and EVAL once when Redis lacks the script (an empty Redis after a restart).
+    used = int(script(keys=[cache_key], args=[window + 1], client=client))
     if used > limit:
         return RateDecision(allowed=False, retry_after=max(1, window_start + window - now))
     return RateDecision(allowed=True, retry_after=0)
+
+
+# --- Per-token rates: decided in memory, counted in Redis in batches --------------------------
+
+FLUSH_SECONDS = 0.1  # how often a process adds its calls and learns every process's total
+IDLE_SECONDS = 10.0  # a window unused this long is forgotten here (its calls are in Redis)
+
+
+@dataclass
+class _Window:
+    """One key's current window in this process: the shared total as of the last flush (this
+    process's flushed calls included) and the calls admitted here since."""
+
+    cache_key: str
+    ends: int  # epoch second at which the window closes
+    ttl: int
+    used_at: float  # monotonic time of the last call here
+    known: int = 0
+    pending: int = 0
+
+
+class _TokenCounters:
+    """This process's windows and the thread that keeps them in step with the shared counters:
+    every FLUSH_SECONDS while any is in use, it adds the pending calls (one pipeline) and reads
+    the totals back, so each process's view is at most about FLUSH_SECONDS old."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, _Window] = {}
+        self._wake = threading.Event()
+        self._pid: int | None = None
+        self._failing = False
+
+    def hit(self, key: str, rate: str) -> RateDecision:
+        limit, window = parse_rate(rate)
+        now = int(time.time())
+        window_start = now - now % window
+        name = f"rl:{key}:{window_start}"
+        if self._pid != os.getpid():
+            self._start()
+        with self._lock:
+            entry = self._windows.get(name)
+            if entry is None:
+                cache_key = _redis()[0].make_and_validate_key(name)
+                entry = _Window(cache_key, window_start + window, window + 1, time.monotonic())
+                self._windows[name] = entry
+            entry.used_at = time.monotonic()
+            if entry.known + entry.pending >= limit:
+                return RateDecision(allowed=False, retry_after=max(1, entry.ends - now))
+            entry.pending += 1
+        self._wake.set()
+        return RateDecision(allowed=True, retry_after=0)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()  # a forked child counts (and flushes) for itself
+            self._windows = {}
+        threading.Thread(target=self._run, name="rate-limit-flush", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=FLUSH_SECONDS if self._windows else None)
+            self._wake.clear()
+            began = time.monotonic()
+            self.flush()
+            time.sleep(max(0.0, FLUSH_SECONDS - (time.monotonic() - began)))
+
+    def flush(self) -> None:
+        """Add every window's pending calls to its shared counter and read every total back."""
+        now, idle_since = int(time.time()), time.monotonic() - IDLE_SECONDS
+        with self._lock:
+            for name, w in list(self._windows.items()):
+                if w.ends <= now or (not w.pending and w.used_at < idle_since):
+                    del self._windows[name]
+            batch = [(w, w.pending) for w in self._windows.values()]
+        if not batch:
+            return
+        try:
+            _, client, script = _redis()
+            pipe = client.pipeline(transaction=False)
+            for entry, count in batch:
+                if count:
+                    script(keys=[entry.cache_key], args=[entry.ttl, count], client=pipe)
+                else:
+                    pipe.get(entry.cache_key)
+            totals = pipe.execute()
+        except (RedisError, OSError) as exc:
+            if not self._failing:
+                logger.warning("rate limiter: cannot reach Redis (%s); counting locally", exc)
+            self._failing = True
+            return  # the pending calls stay pending: added once Redis answers again
+        if self._failing:
+            logger.warning("rate limiter: Redis reachable again")
+        self._failing = False
+        with self._lock:
+            for (entry, count), total in zip(batch, totals, strict=True):
+                entry.pending -= count
+                entry.known = max(entry.known, int(total or 0))
+
+
+_token_counters = _TokenCounters()
+
+
+def token_rate_hit(*, key: str, rate: str) -> RateDecision:
+    """Count one call against `key` (see the module docstring); never does I/O itself."""
+    return _token_counters.hit(key, rate)
 
 
 def _failed_auth_key(address: str) -> str:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from inventory.api.authentication import TokenPrincipal
 from inventory.api.conf import api_settings
-from tenancy.ratelimit import ratelimit_hit, token_rate_key
+from tenancy.ratelimit import token_rate_hit, token_rate_key
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
-
-logger = logging.getLogger(__name__)
 
 
 class TokenRateThrottle(BaseThrottle):
@@ -29,14 +25,11 @@ class TokenRateThrottle(BaseThrottle):
         principal = request.user
         if not isinstance(principal, TokenPrincipal):
             return True  # unauthenticated requests never reach a view
-        try:
-            decision = ratelimit_hit(
-                key=token_rate_key(principal.token.prefix), rate=api_settings().RATE
-            )
-        except (RedisError, OSError) as exc:
-            # Like the MCP endpoint: an unreachable limiter must not take the API down with it.
-            logger.warning("api rate limiter unavailable (%s); request allowed", type(exc).__name__)
-            return True
+        # Decided in memory (tenancy.ratelimit.token_rate_hit): no Redis round trip per call,
+        # and with Redis unreachable the rate still holds for this process's own calls.
+        decision = token_rate_hit(
+            key=token_rate_key(principal.token.prefix), rate=api_settings().RATE
+        )
         self._retry_after = decision.retry_after
         return decision.allowed
 

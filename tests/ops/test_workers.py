@@ -4,6 +4,8 @@
   every worker within 1 s, although each worker caches verified tokens (ops.invalidation).
 - Every accepted connection has TCP_NODELAY set (without it a response written in two parts
   waits for the client's delayed ACK: +40 ms per POST).
+- A token's rate counts its calls on every worker (each decides in memory and adds its calls to
+  the shared counter every FLUSH_SECONDS, tenancy.ratelimit).
 
 Which worker serves a connection is read from the kernel (the workers' own sockets), so the
 tests know they covered both workers instead of hoping that they did.
@@ -31,17 +33,23 @@ REVOCATION_DEADLINE = 1.0  # seconds: the issue's bound for every worker to refu
 SYS_PIDFD_OPEN, SYS_PIDFD_GETFD = 434, 438  # Linux >= 5.6, the same number on every arch
 
 
-@pytest.fixture(scope="module")
-def gunicorn(tenant_a) -> Iterator[tuple[str, psutil.Process]]:  # noqa: ANN001
+@contextlib.contextmanager
+def _gunicorn(**env: str) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{port}.log"
-    env = subprocess_env(WEB_BIND="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(WORKERS))
+    env = subprocess_env(WEB_BIND="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(WORKERS), **env)
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:ops.gunicorn_conf"]
     proc = Proc([*argv, "config.asgi:application"], env=env, log_path=log, name="gunicorn")
     url = f"http://127.0.0.1:{port}"
     with running(proc):
         wait_for_http(url + "/healthz", timeout=90)
         yield url, psutil.Process(proc.pid)
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tenant_a) -> Iterator[tuple[str, psutil.Process]]:  # noqa: ANN001
+    with _gunicorn() as server:
+        yield server
 
 
 def _issue(name: str) -> str:
@@ -145,3 +153,34 @@ def test_every_worker_accepts_connections_with_tcp_nodelay(gunicorn) -> None:  #
                 flags[pid] = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     assert len(flags) == WORKERS
     assert all(flags.values()), flags
+
+
+def test_a_tokens_rate_counts_its_calls_on_every_worker(tenant_a) -> None:  # noqa: ANN001
+    """Calls spread over both workers, one every 2 x FLUSH_SECONDS: each worker has learned
+    the other's calls before it decides, so the rate holds exactly across processes."""
+    from tenancy.ratelimit import FLUSH_SECONDS
+
+    rate = 20
+    if time.time() % 3600 > 3600 - 60:  # an hourly window would reset during the test
+        time.sleep(3600 - time.time() % 3600 + 1)
+    with _gunicorn(API_RATE=f"{rate}/hour") as (url, master):
+        token = _issue(f"rate-{uuid.uuid4().hex[:8]}")
+        with _connections_on_every_worker(url, master, token) as clients:
+            admitted: dict[int, int] = {}
+            for pid, _ in clients:  # one call each, made to place it on a worker
+                admitted[pid] = admitted.get(pid, 0) + 1
+            statuses = []
+            for i in range(3 * rate):
+                time.sleep(2 * FLUSH_SECONDS)
+                pid, client = clients[i % len(clients)]
+                response = client.get("/api/v1/items")
+                statuses.append(response.status_code)
+                if response.status_code == 200:
+                    admitted[pid] += 1
+                else:
+                    assert response.status_code == 429, response.text
+                    assert int(response.headers["Retry-After"]) >= 1
+    assert sum(admitted.values()) == rate, (admitted, statuses)
+    assert len(admitted) == WORKERS and all(n > 1 for n in admitted.values()), admitted
+    first_refusal = statuses.index(429)
+    assert set(statuses[first_refusal:]) == {429}, statuses  # none admitted after the first 429
