@@ -28,13 +28,17 @@ from dataclasses import dataclass, replace
 from django.db import DatabaseError, close_old_connections
 from django.http.request import split_domain_port, validate_host
 from django_tenants.utils import get_public_schema_name
-from redis.exceptions import RedisError
 
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.principal import Principal
-from tenancy.models import Scope, Tenant
-from tenancy.ratelimit import ratelimit_hit, token_rate_key
-from tenancy.selectors import tenant_for_host, token_authenticate
+from tenancy.models import ApiToken, Scope, Tenant
+from tenancy.ratelimit import token_rate_hit, token_rate_key
+from tenancy.selectors import (
+    tenant_for_host,
+    tenant_for_host_in_memory,
+    token_authenticate,
+    token_in_memory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ _stale = _StaleCache()
 
 def authenticate(*, raw_token: str, host: str, conf: McpSettings) -> AuthResult:
     """The Principal for this token on this Host, or None (-> 401), or unavailable (-> 503)."""
-    key = hashlib.sha256(f"{raw_token}\0{host.lower()}".encode()).hexdigest()
+    key = _stale_key(raw_token, host)
     close_old_connections()
     try:
         principal = _lookup(raw_token, host, conf)
@@ -98,12 +102,37 @@ def authenticate(*, raw_token: str, host: str, conf: McpSettings) -> AuthResult:
     return AuthResult(principal=principal)
 
 
+def authenticate_in_memory(*, raw_token: str, host: str, conf: McpSettings) -> Principal | None:
+    """authenticate's principal when this process's caches know the token and the Host (no
+    database, so it may run on the event loop); None when only `authenticate` can say -- a
+    cache miss, a refusal, a token whose last use is due to be written."""
+    token = token_in_memory(raw=raw_token)
+    if token is None or not token.has_scope(Scope.MCP):
+        return None
+    domain, _port = split_domain_port(host)
+    known, owner = tenant_for_host_in_memory(host=domain) if domain else (False, None)
+    if not known or not _owner_allows(owner, token.tenant, domain, conf.allowed_hosts):
+        return None
+    principal = _principal(token)
+    # Kept as fresh as on the database path: the fallback during an outage (see the docstring).
+    _stale.put(_stale_key(raw_token, host), principal)
+    return principal
+
+
+def _stale_key(raw_token: str, host: str) -> str:
+    return hashlib.sha256(f"{raw_token}\0{host.lower()}".encode()).hexdigest()
+
+
 def _lookup(raw_token: str, host: str, conf: McpSettings) -> Principal | None:
     token = token_authenticate(raw=raw_token)
     if token is None or not token.has_scope(Scope.MCP):
         return None
     if not host_allowed(tenant=token.tenant, host=host, allowed_hosts=conf.allowed_hosts):
         return None
+    return _principal(token)
+
+
+def _principal(token: ApiToken) -> Principal:
     return Principal(
         tenant_id=token.tenant.pk,
         schema_name=token.tenant.schema_name,
@@ -117,7 +146,12 @@ def host_allowed(*, tenant: Tenant, host: str, allowed_hosts: tuple[str, ...]) -
     domain, _port = split_domain_port(host)
     if not domain:
         return False
-    owner = tenant_for_host(host=domain)
+    return _owner_allows(tenant_for_host(host=domain), tenant, domain, allowed_hosts)
+
+
+def _owner_allows(
+    owner: Tenant | None, tenant: Tenant, domain: str, allowed_hosts: tuple[str, ...]
+) -> bool:
     if owner is not None and owner.schema_name != get_public_schema_name():
         return owner.pk == tenant.pk
     return validate_host(domain, list(allowed_hosts))
@@ -128,15 +162,10 @@ def throttle(*, principal: Principal, rate: str, tool_call: bool = True) -> int:
 
     A tool call counts on the token's counter, shared with the REST API, so a token's REST and
     MCP calls count together; each interface compares it with its own rate (MCP_RATE here).
-    Protocol housekeeping (`tool_call=False`) counts on a counter of its own.
-
-    Fails open when Redis is unreachable: the limiter protects capacity, and refusing every
-    agent because the limiter's store is down would turn a Redis outage into an MCP outage.
+    Protocol housekeeping (`tool_call=False`) counts on a counter of its own. Decided in memory
+    (tenancy.ratelimit.token_rate_hit), so it needs no thread and no Redis round trip; with
+    Redis unreachable the rate still holds for this process's own calls.
     """
-    try:
-        key = token_rate_key(principal.credential_id)
-        decision = ratelimit_hit(key=key if tool_call else f"{key}:mcp-protocol", rate=rate)
-    except (RedisError, OSError) as exc:
-        logger.warning("mcp rate limiter unavailable (%s); request allowed", type(exc).__name__)
-        return 0
+    key = token_rate_key(principal.credential_id)
+    decision = token_rate_hit(key=key if tool_call else f"{key}:mcp-protocol", rate=rate)
     return 0 if decision.allowed else decision.retry_after

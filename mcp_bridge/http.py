@@ -4,6 +4,10 @@ Order: Origin (403) -> method (405: only POST in stateless JSON mode) -> Authori
 WWW-Authenticate: Bearer) -> the client address's failed attempts (429 past AUTH_FAILURE_RATE)
 -> token, scope and Host checked together (the same 401 for each failure, so the answer is no
 oracle for which one it was; each counts as a failed attempt) -> per-token throttle (429).
+A static token and Host that this process's caches already verified (tenancy.selectors, emptied
+in every process on any change) are checked on the event loop, with the in-memory throttle: no
+thread hop. Anything else -- a cache miss, an OAuth token, a refusal -- is decided on a worker
+thread, with the database.
 The body cap (413) wraps all of this; see `mcp_bridge.asgi`.
 
 Origins: MCP_ALLOWED_ORIGINS, plus any loopback Origin (localhost, *.localhost, 127.0.0.0/8,
@@ -70,9 +74,15 @@ class McpGate:
             "https" if scope.get("scheme") == "https" else "http",
             scope["path"],
         )  # OAuth audience
-        principal, status, retry_after = await anyio.to_thread.run_sync(
-            self._check, raw, host, address, _calls_a_tool(request_body), target
-        )
+        tool_call = _calls_a_tool(request_body)
+        principal = self._known(raw, host, scope["path"])
+        if principal is not None:  # answered from memory: no thread, no database, no Redis
+            wait = self._throttle(principal, tool_call)
+            status, retry_after = (429, wait) if wait else (200, 0)
+        else:
+            principal, status, retry_after = await anyio.to_thread.run_sync(
+                self._check, raw, host, address, tool_call, target
+            )
         if principal is None or status != 200:
             await self._refuse(scope, send, status, retry_after)
             return
@@ -95,12 +105,24 @@ class McpGate:
         headers = [(b"retry-after", str(retry_after).encode())]
         await send_json(send, 429 if status == ADDRESS_LIMITED else status, body, headers)
 
+    def _known(self, raw: str, host: str, path: str) -> Principal | None:
+        """The caller when the process's caches know its static token and Host (the common case:
+        an agent calling again); None sends the request to `_check` on a worker thread."""
+        from mcp_bridge.oauth.verify import authenticate_in_memory_request
+
+        return authenticate_in_memory_request(raw_token=raw, host=host, path=path, conf=self.conf)
+
+    def _throttle(self, principal: Principal, tool_call: bool) -> int:
+        from mcp_bridge.auth import throttle
+
+        rate = self.conf.rate if tool_call else self.conf.protocol_rate
+        return throttle(principal=principal, rate=rate, tool_call=tool_call)
+
     def _check(
         self, raw: str, host: str, address: str, tool_call: bool, target: tuple[str, str]
     ) -> tuple[Principal | None, int, int]:
         """(principal, HTTP status, Retry-After seconds); runs on a worker thread."""
-        from mcp_bridge.auth import throttle  # ORM imports: apps are ready by now
-        from mcp_bridge.oauth.verify import authenticate_request
+        from mcp_bridge.oauth.verify import authenticate_request  # ORM: apps are ready by now
         from tenancy.ratelimit import bearer_attempt_failed, bearer_attempt_wait
 
         # Static `inv_` tokens go to mcp_bridge.auth.authenticate; OAuth tokens to mcp_oauth.
@@ -120,8 +142,7 @@ class McpGate:
                 return None, ADDRESS_LIMITED, wait
             bearer_attempt_failed(address=address)
             return None, 401, 5
-        rate = self.conf.rate if tool_call else self.conf.protocol_rate
-        wait = throttle(principal=result.principal, rate=rate, tool_call=tool_call)
+        wait = self._throttle(result.principal, tool_call)
         return result.principal, 429 if wait else 200, wait
 
     async def _unauthorized(

@@ -158,6 +158,17 @@ class LocalCache(Generic[V]):
         self.max_age = max_age
         self.max_entries = max_entries
 
+    def peek(self, key: str) -> tuple[bool, V | None]:
+        """(True, value) when `key` has a live entry; (False, None) when only a load could say."""
+        gen = generation()
+        if gen is None or self.max_age <= 0:
+            return False, None
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[1] == gen and time.monotonic() - entry[2] < self.max_age:
+            return True, entry[0]
+        return False, None
+
     def get_or_load(self, key: str, load: Callable[[], V], *, keep: Callable[[V], bool]) -> V:
         """The cached value for `key`, or `load()` (stored when `keep(value)` says so)."""
         gen = generation()

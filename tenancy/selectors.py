@@ -32,8 +32,18 @@ def tenant_get(*, schema_name: str) -> Tenant | None:
 
 def tenant_for_host(*, host: str) -> Tenant | None:
     """The active tenant that owns host (port stripped), or None. Cached per process."""
-    hostname = (host.rsplit(":", 1)[0] if not host.endswith("]") else host).lower()
+    hostname = _hostname(host)
     return _hosts.get_or_load(hostname, lambda: _tenant_for_hostname(hostname), keep=_always)
+
+
+def tenant_for_host_in_memory(*, host: str) -> tuple[bool, Tenant | None]:
+    """tenant_for_host's answer when this process's cache has it: (True, owner or None), else
+    (False, None) -- only tenant_for_host can say, asking the database."""
+    return _hosts.peek(_hostname(host))
+
+
+def _hostname(host: str) -> str:
+    return (host.rsplit(":", 1)[0] if not host.endswith("]") else host).lower()
 
 
 def _tenant_for_hostname(hostname: str) -> Tenant | None:
@@ -64,6 +74,16 @@ def token_authenticate(*, raw: str) -> ApiToken | None:
     return token
 
 
+def token_in_memory(*, raw: str) -> ApiToken | None:
+    """The usable token whose raw value is `raw` when this process's cache can say so without the
+    database (a verified entry of the current generation, no last-used write due); else None,
+    and token_authenticate decides (a miss, a refusal, or a write to make)."""
+    hit, token = _tokens.peek(hashlib.sha256((raw or "").encode()).hexdigest())
+    if not hit or token is None or not token.is_usable or not token.tenant.is_active:
+        return None
+    return None if _touch_due(token) else token
+
+
 def _token_verified(raw: str) -> ApiToken | None:
     """The token whose raw value is `raw` if its secret matches, whatever its state."""
     match = _TOKEN_RE.fullmatch(raw or "")
@@ -87,9 +107,14 @@ def _always(value: object) -> bool:
     return True
 
 
+def _touch_due(token: ApiToken) -> bool:
+    last = token.last_used_at
+    return last is None or timezone.now() - last > LAST_USED_RESOLUTION
+
+
 def _touch(token: ApiToken) -> None:
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+    if _touch_due(token):
+        now = timezone.now()
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
 

@@ -23,7 +23,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from mcp_bridge.auth import AuthResult, authenticate
+from mcp_bridge.auth import AuthResult, authenticate, authenticate_in_memory
 from mcp_bridge.conf import McpSettings
 from mcp_bridge.oauth.conf import oauth_settings
 from mcp_bridge.oauth.resources import TENANT_MCP_PATH, Resource, resource_for
@@ -43,18 +43,24 @@ class GateAuth:
     insufficient_scope: bool = False
 
 
+def authenticate_in_memory_request(
+    *, raw_token: str, host: str, path: str, conf: McpSettings
+) -> Principal | None:
+    """authenticate_request's principal for a static token the process's caches know, with no
+    database access (the gate calls it on the event loop); None: ask authenticate_request."""
+    if not _static(raw_token):
+        return None
+    principal = authenticate_in_memory(raw_token=raw_token, host=host, conf=conf)
+    return principal if principal is not None and _path_allows(principal, path) else None
+
+
 def authenticate_request(
     *, raw_token: str, scheme: str, host: str, path: str, conf: McpSettings
 ) -> GateAuth:
     """Who this /mcp request is, by either kind of credential."""
-    if raw_token.startswith(STATIC_TOKEN_PREFIX) or not oauth_settings().enabled:
+    if _static(raw_token):
         result = authenticate(raw_token=raw_token, host=host, conf=conf)
-        named = TENANT_MCP_PATH.fullmatch(path)
-        if (
-            result.principal is not None
-            and named
-            and result.principal.schema_name != named["schema"]
-        ):
+        if result.principal is not None and not _path_allows(result.principal, path):
             return GateAuth(AuthResult(principal=None))
         return GateAuth(result)
     close_old_connections()
@@ -66,6 +72,16 @@ def authenticate_request(
         return GateAuth(AuthResult(principal=None, unavailable=True))
     finally:
         close_old_connections()
+
+
+def _static(raw_token: str) -> bool:
+    return raw_token.startswith(STATIC_TOKEN_PREFIX) or not oauth_settings().enabled
+
+
+def _path_allows(principal: Principal, path: str) -> bool:
+    """At /t/<schema>/mcp a static token must belong to that tenant."""
+    named = TENANT_MCP_PATH.fullmatch(path)
+    return named is None or principal.schema_name == named["schema"]
 
 
 def _verify(raw_token: str, resource: Resource) -> GateAuth:
