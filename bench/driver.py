@@ -610,12 +610,12 @@ def _notes(r: dict[tuple[str, int], Run], scenarios: str, fast: float, plain: fl
         f"that here, because the clients (SDK client, spawned processes) and the server share "
         f"2 cores and the per-call protocol work is the same in D, F and N. D reaches "
         f"{d_n:.2f}× of N; the rest is the work D does and F does not (the table above): the "
-        f"shared per-token limiter in Redis (one round trip), a pooled connection's checkout "
-        f"health check, search_path and check-in reset around the selector's one statement, "
-        f"the gate's checks and the audit line (the token and Host are answered from the "
-        f"process's cache, emptied on every change).",
-        "- **Every scenario calls the same selector.** A is its SQL exactly as Django sends it "
-        "(captured with `execute_wrapper`), on one open connection in the tenant schema; B is "
+        f"gate's checks on the event loop (the token and Host answered from the process's "
+        f"cache, emptied on every change; the per-token limit counted in memory and added to "
+        f"Redis every 0.1 s), a pooled connection's checkout (no round trip while it is "
+        f"quiet), the tenant's one prepared statement on a worker thread, and the audit line.",
+        "- **Every scenario calls the same selector.** A is its SQL exactly as the service sends "
+        "it (captured with `execute_wrapper`), on one open connection; B is "
         "`stock_snapshot` inside `schema_context`; C, D, E and E' reach it through the service.",
         f"- **Provisioning** ({plain / fast:.1f}× here) replays the template schema's catalog in "
         "one round trip; what remains is PostgreSQL's own DDL work, above all one fsync per "
