@@ -17,7 +17,7 @@ connection's schema budget, errors are Django's DatabaseError, and `connection.e
 hooks see the statement.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -33,14 +33,14 @@ def tenant_schema() -> str:
     return str(quote_schema_name(connection.schema_name))  # type: ignore[attr-defined]
 
 
-def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    """The first row of `sql` (%s placeholders; tables named in `tenant_schema()`)."""
+def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of `sql` (%s or %(name)s placeholders; tables named in `tenant_schema()`)."""
     connection.ensure_connection()
     raw = connection.connection
     served_schema(raw, connection.schema_name)  # type: ignore[attr-defined]  # schema budget
     cursor = psycopg.Cursor(raw)  # server-side parameters, so it can be prepared
 
-    def execute(sql: str, params: Sequence[Any], many: bool, context: dict[str, Any]) -> None:
+    def execute(sql: str, params: Any, many: bool, context: dict[str, Any]) -> None:
         cursor.execute(sql, params)
 
     run = execute
