@@ -441,8 +441,8 @@ def _layer_table(layers: dict[str, dict]) -> list[str]:
         "",
         "D = MCP check_stock, C = REST GET /api/v1/stock/<sku>. Waiting counts (a thread "
         "blocked on PostgreSQL or Redis is in its layer), and so does work off the request's "
-        "path (psycopg_pool's check-in reset runs on the pool's own thread), so the sum can "
-        "exceed the p50; time outside the web process (client, network) is not in it.",
+        "path (the limiter's flush thread, psycopg_pool's workers), so the sum can exceed the "
+        "p50; time outside the web process (client, network) is not in it.",
     ]
     return lines
 

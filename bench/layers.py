@@ -99,13 +99,17 @@ def _idle(frames: list[tuple[str, str]]) -> bool:
     """A thread waiting for work rather than serving the call.
 
     The event loop's thread is idle while it waits in select(); any other thread (a pool's
-    worker, psycopg_pool's maintenance, the invalidation listener) while none of its frames is
-    in code that serves a request."""
+    worker, psycopg_pool's maintenance, the invalidation listener, the limiter's flush thread
+    between flushes) while none of its frames is in code that serves a request."""
     files = [f for _, f in frames]
     if any(f.endswith("ops/invalidation.py") for f in files) and any(
         n == "_listen" for n, _ in frames
     ):
         return True
+    if any(f.endswith("tenancy/ratelimit.py") and n.endswith("_run") for n, f in frames):
+        return not any(
+            n.endswith("flush") for n, _ in frames
+        )  # the limiter's pause between flushes
     if any(n == "_run_once" and f.endswith("base_events.py") for n, f in frames):
         inner_name, inner_file = frames[-1]
         return inner_file.endswith("selectors.py") or inner_name == "_run_once"
