@@ -127,7 +127,10 @@ def _write_floor(spec: Spec) -> dict[str, Any]:
             marker = f"{spec['key']}-{kind}"
             fresh = f"{marker}-{uuid.uuid4().hex}"  # warm-up and timed calls share i
             for sql, params in spec[kind]:
-                conn.execute(sql, [fresh if p == marker else p for p in params])
+                if isinstance(params, dict):
+                    conn.execute(sql, {k: fresh if v == marker else v for k, v in params.items()})
+                else:
+                    conn.execute(sql, [fresh if p == marker else p for p in params])
             conn.commit()
             return True
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -161,8 +162,8 @@ def floor_query(sku: str) -> tuple[str, list[object], int]:
 class WriteFloor:
     """The SQL of one receipt and one transfer as movement_record sends it, for scenario V."""
 
-    receipt: list[tuple[str, list[object]]]
-    transfer: list[tuple[str, list[object]]]
+    receipt: list[tuple[str, Any]]
+    transfer: list[tuple[str, Any]]
     key: str  # the idempotency key inside the captured params, replaced per call
 
 
@@ -184,10 +185,11 @@ def write_floor(locations: tuple[str, str]) -> WriteFloor:
     with schema_context(TENANT):
         item = Item.objects.get(sku=HOT_SKU)
         a, b = (Location.objects.get(code=code) for code in locations)
-        seen: list[tuple[str, list[object]]] = []
+        seen: list[tuple[str, Any]] = []
 
         def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-            seen.append((sql, list(params or [])))
+            # Named parameters (the movement statement) stay a dict, positional ones a list.
+            seen.append((sql, dict(params) if isinstance(params, dict) else list(params or [])))
             return execute(sql, params, many, context)
 
         for kind, source in (("receipt", None), ("transfer", a)):
