@@ -23,7 +23,7 @@ from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 __all__ = ["OneHopASGIHandler", "get_asgi_application"]
@@ -34,10 +34,6 @@ class OneHopASGIHandler(ASGIHandler):
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
-
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        response: Any = await sync_to_async(self.get_response, thread_sensitive=True)(request)
-        return response  # type: ignore[no-any-return]
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:

@@ -52,8 +52,8 @@ def token_rate_key(prefix: str) -> str:
     return f"token:{prefix}"
 
 
-# INCR, and the window's expiry whenever the counter has none (its first call): atomic, one
-# round trip, and no counter can outlive its window.
+# INCRBY (1, or a batch of calls), and the window's expiry whenever the counter has none (its
+# first calls): atomic, one round trip, and no counter can outlive its window.
 _HIT_SCRIPT = """
 local used = redis.call('INCRBY', KEYS[1], ARGV[2] or 1)
 if used == tonumber(ARGV[2] or 1) or redis.call('TTL', KEYS[1]) == -1 then
@@ -81,17 +81,23 @@ def _redis() -> tuple[Any, Any, Any]:
     return _limiter[0]
 
 
-def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
-    """Count one call against `key`; say whether it is within `rate`."""
+def _window(key: str, rate: str) -> tuple[int, int, int, str]:
+    """(limit, now, the current window's end, its counter's name) for `key` at `rate`."""
     limit, window = parse_rate(rate)
     now = int(time.time())
     window_start = now - now % window
+    return limit, now, window_start + window, f"rl:{key}:{window_start}"
+
+
+def ratelimit_hit(*, key: str, rate: str) -> RateDecision:
+    """Count one call against `key`; say whether it is within `rate`."""
+    limit, now, ends, name = _window(key, rate)
     backend, client, script = _redis()
-    cache_key = backend.make_and_validate_key(f"rl:{key}:{window_start}")
+    cache_key = backend.make_and_validate_key(name)
     # EVALSHA, and EVAL once when Redis lacks the script (an empty Redis after a restart).
-    used = int(script(keys=[cache_key], args=[window + 1], client=client))
+    used = int(script(keys=[cache_key], args=[ends - now + 1], client=client))
     if used > limit:
-        return RateDecision(allowed=False, retry_after=max(1, window_start + window - now))
+        return RateDecision(allowed=False, retry_after=max(1, ends - now))
     return RateDecision(allowed=True, retry_after=0)
 
 
@@ -127,17 +133,14 @@ class _TokenCounters:
         self._failing = False
 
     def hit(self, key: str, rate: str) -> RateDecision:
-        limit, window = parse_rate(rate)
-        now = int(time.time())
-        window_start = now - now % window
-        name = f"rl:{key}:{window_start}"
+        limit, now, ends, name = _window(key, rate)
         if self._pid != os.getpid():
             self._start()
         with self._lock:
             entry = self._windows.get(name)
             if entry is None:
                 cache_key = _redis()[0].make_and_validate_key(name)
-                entry = _Window(cache_key, window_start + window, window + 1, time.monotonic())
+                entry = _Window(cache_key, ends, ends - now + 1, time.monotonic())
                 self._windows[name] = entry
             entry.used_at = time.monotonic()
             if entry.known + entry.pending >= limit:
@@ -213,17 +216,15 @@ def bearer_attempt_wait(*, address: str) -> int:
     An address that sent AUTH_FAILURE_RATE unusable tokens in the current window gets 429 for
     every further unusable one until the window ends. A valid token is never refused here:
     many clients can share one address (everything through the tunnel comes from loopback).
-    Fails open when Redis is unreachable, like the per-token limiter.
+    Fails open when Redis is unreachable.
     """
-    limit, window = parse_rate(settings.AUTH_FAILURE_RATE)
-    now = int(time.time())
-    window_start = now - now % window
+    limit, now, ends, name = _window(_failed_auth_key(address), settings.AUTH_FAILURE_RATE)
     try:
-        used = cache.get(f"rl:{_failed_auth_key(address)}:{window_start}") or 0
+        used = cache.get(name) or 0
     except (RedisError, OSError) as exc:
         logger.warning("auth failure limiter unavailable (%s); allowed", type(exc).__name__)
         return 0
-    return max(1, window_start + window - now) if int(used) >= limit else 0
+    return max(1, ends - now) if int(used) >= limit else 0
 
 
 def bearer_attempt_failed(*, address: str) -> None:

@@ -119,7 +119,6 @@ def _sweep(pool: ConnectionPool) -> None:
 
 class DatabaseWrapper(base.DatabaseWrapper):
     checkouts = 0  # counts this wrapper's connects, so a deadline cuts only its own checkout
-    _max_schemas: dict[str, int] = {}  # noqa: RUF012 - per alias, beside Django's class-level pools
 
     @property
     def pool(self) -> ConnectionPool | None:
@@ -138,7 +137,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.alias not in pools:
             kwargs = {**self.get_connection_params(), "autocommit": True}
             options = {} if options is True else dict(options)
-            self._max_schemas[self.alias] = options.pop("max_schemas", 0)
+            options.pop("max_schemas", None)  # ours, applied at check-in (_close)
             pool = ConnectionPool(
                 kwargs=kwargs,
                 open=False,
@@ -160,7 +159,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _close(self) -> None:
         """Return the connection (to the pool when there is one), expired if over its budget."""
         if self.connection is not None and self.alias in self._connection_pools:  # type: ignore[attr-defined]
-            expire_if_over_budget(self.connection, max_schemas=self._max_schemas.get(self.alias, 0))
+            options = self.settings_dict["OPTIONS"].get("pool")
+            budget = options.get("max_schemas", 0) if isinstance(options, dict) else 0
+            expire_if_over_budget(self.connection, max_schemas=budget)
         super()._close()  # type: ignore[misc]
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
