@@ -168,6 +168,27 @@ def test_revocation_takes_effect_on_the_next_request(server, tenant_a) -> None: 
     _assert_401(anyio.run(lambda: connect_fails(_url(server), token)))
 
 
+def test_a_cached_token_on_another_tenants_cached_host_is_401(
+    server, tenant_a, tenant_b, unique_sku
+) -> None:  # noqa: ANN001
+    """The gate's in-memory path: alpha's token and beta's host both verified a moment ago (both
+    cached in the server), then alpha's token sent with beta's Host. No stock of beta's is read."""
+    stock_item(tenant_b, unique_sku, quantity=4242)
+    alpha, beta = issue(tenant_a), issue(tenant_b)
+    call = rpc("tools/call", {"name": "check_stock", "arguments": {"sku": unique_sku}})
+
+    def post(token: str, host: str) -> httpx.Response:
+        headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}", "Host": host}
+        return httpx.post(server.url + "/mcp", json=call, headers=headers, timeout=10)
+
+    assert post(alpha, "alpha.localhost").status_code == 200  # alpha's token now cached
+    assert "4242" in post(beta, "beta.localhost").text  # beta's host now cached
+    for _ in range(2):  # the second time both lookups are certainly warm
+        refused = post(alpha, "beta.localhost")
+        assert refused.status_code == 401, refused.text
+        assert "4242" not in refused.text
+
+
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 def test_meta_tenant_mismatch_is_refused(server, tenant_a, unique_sku, mode) -> None:  # noqa: ANN001
     stock_item(tenant_a, unique_sku, quantity=5)
