@@ -350,7 +350,9 @@ def test_exports_open_and_match_the_database(desk, base, unique_sku):
     from openpyxl import load_workbook
 
     a, b = new_item(unique_sku + "1", 4, MAIN=3), new_item(unique_sku + "2", 0, SHOP=7)
-    with schema_context(SCHEMA):
+    # The admin (and so its exports) dates "next restock" in the tenant's zone: the expectation is
+    # computed there too, or from 15:00 UTC on Tokyo's today is UTC's tomorrow.
+    with schema_context(SCHEMA), timezone.override(zoneinfo.ZoneInfo(ZONE)):
         services.restock_create(item=a, quantity=5, expected_date=timezone.localdate())
         expected = {
             i.sku: [i.sku, i.name, i.unit, i.on_hand, i.reorder_point, i.next_restock]
